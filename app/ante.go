@@ -1,0 +1,48 @@
+package app
+
+import (
+	"errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/x/auth/ante"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	txsigning "github.com/cosmos/cosmos-sdk/x/tx/signing"
+)
+
+// AnteOptions are the keepers and handlers the ante chain needs.
+type AnteOptions struct {
+	AccountKeeper   ante.AccountKeeper
+	BankKeeper      authtypes.BankKeeper
+	FeegrantKeeper  ante.FeegrantKeeper
+	SignModeHandler *txsigning.HandlerMap
+}
+
+// NewAnteHandler returns the chain of checks every transaction passes before
+// its messages run. Fees are checked against the node's minimum gas prices
+// (app.toml `minimum-gas-prices`, DefaultMinGasPrices unless changed) during
+// CheckTx, so an underpaying transaction never enters this node's mempool.
+func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
+	switch {
+	case opts.AccountKeeper == nil:
+		return nil, errors.New("ante: account keeper is required")
+	case opts.BankKeeper == nil:
+		return nil, errors.New("ante: bank keeper is required")
+	case opts.SignModeHandler == nil:
+		return nil, errors.New("ante: sign mode handler is required")
+	}
+	return sdk.ChainAnteDecorators(
+		ante.NewSetUpContextDecorator(), // must be first: sets the gas meter
+		ante.NewExtensionOptionsDecorator(nil),
+		ante.NewValidateBasicDecorator(),
+		ante.NewTxTimeoutHeightDecorator(),
+		ante.NewValidateMemoDecorator(opts.AccountKeeper),
+		ante.NewConsumeGasForTxSizeDecorator(opts.AccountKeeper),
+		// nil fee checker = the SDK's check against the validator's minimum gas prices.
+		ante.NewDeductFeeDecorator(opts.AccountKeeper, opts.BankKeeper, opts.FeegrantKeeper, nil),
+		ante.NewSetPubKeyDecorator(opts.AccountKeeper), // before any signature check
+		ante.NewValidateSigCountDecorator(opts.AccountKeeper),
+		ante.NewSigGasConsumeDecorator(opts.AccountKeeper, ante.DefaultSigVerificationGasConsumer),
+		ante.NewSigVerificationDecorator(opts.AccountKeeper, opts.SignModeHandler),
+		ante.NewIncrementSequenceDecorator(opts.AccountKeeper),
+	), nil
+}

@@ -1,0 +1,64 @@
+// Package app wires the AITBC chain: the Cosmos SDK modules it runs, their
+// keepers, the ante handler and the genesis defaults. Wiring is explicit (no
+// depinject) so that the whole application can be read top to bottom in app.go.
+package app
+
+import (
+	"os"
+	"path/filepath"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+const (
+	// AppName is the name reported by the ABCI Info call and used in logs.
+	AppName = "aitbc"
+
+	// AccountAddressPrefix is the bech32 human-readable part of account addresses (ait1…).
+	AccountAddressPrefix = "ait"
+
+	// BondDenom is the base denomination used for staking and fees. 1 AIT = 10^6 uait.
+	BondDenom = "uait"
+	// DisplayDenom is the human-facing denomination.
+	DisplayDenom = "ait"
+	// DisplayExponent is the number of decimals between BondDenom and DisplayDenom.
+	DisplayExponent = 6
+
+	// DefaultMinGasPrices is the local minimum gas price every node enforces in
+	// CheckTx unless its operator sets another one in app.toml.
+	DefaultMinGasPrices = "0.025" + BondDenom
+)
+
+// Bech32 prefixes derived from AccountAddressPrefix, following the SDK convention.
+var (
+	AccountPubKeyPrefix    = AccountAddressPrefix + "pub"
+	ValidatorAddressPrefix = AccountAddressPrefix + "valoper"
+	ValidatorPubKeyPrefix  = AccountAddressPrefix + "valoperpub"
+	ConsNodeAddressPrefix  = AccountAddressPrefix + "valcons"
+	ConsNodePubKeyPrefix   = AccountAddressPrefix + "valconspub"
+)
+
+// DefaultNodeHome is where aitbcd keeps its configuration and data unless --home says otherwise.
+var DefaultNodeHome = defaultNodeHome()
+
+func defaultNodeHome() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".aitbcd"
+	}
+	return filepath.Join(home, ".aitbcd")
+}
+
+// SetAddressConfig installs the ait bech32 prefixes into the SDK's global
+// address configuration. Commands and tests call it once before any address
+// is parsed or printed; calling it again is harmless.
+func SetAddressConfig() {
+	cfg := sdk.GetConfig()
+	if cfg.GetBech32AccountAddrPrefix() == AccountAddressPrefix {
+		return
+	}
+	cfg.SetBech32PrefixForAccount(AccountAddressPrefix, AccountPubKeyPrefix)
+	cfg.SetBech32PrefixForValidator(ValidatorAddressPrefix, ValidatorPubKeyPrefix)
+	cfg.SetBech32PrefixForConsensusNode(ConsNodeAddressPrefix, ConsNodePubKeyPrefix)
+	cfg.Seal()
+}

@@ -1,0 +1,53 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// setTomlValues sets string keys of one section ("" for the top level) in a
+// TOML file written by the SDK or CometBFT, keeping every comment and the
+// layout, so the file stays the annotated template operators know. Every key
+// must already exist: a missing key means the template changed and is an error.
+func setTomlValues(path, section string, values map[string]string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(raw), "\n")
+	current := ""
+	found := make(map[string]bool, len(values))
+	for i, line := range lines {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "[") && strings.HasSuffix(trimmed, "]") {
+			current = strings.Trim(trimmed, "[]")
+			continue
+		}
+		if current != section {
+			continue
+		}
+		key, _, ok := strings.Cut(trimmed, "=")
+		if !ok {
+			continue
+		}
+		key = strings.TrimSpace(key)
+		if value, want := values[key]; want && !found[key] {
+			lines[i] = key + " = " + strconv.Quote(value)
+			found[key] = true
+		}
+	}
+	var missing []string
+	for key := range values {
+		if !found[key] {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("%s: no key %s in section [%s]", path, strings.Join(missing, ", "), section)
+	}
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
+}
