@@ -41,5 +41,8 @@ func initCometConfig() *cmtcfg.Config {
 	cfg.Consensus.TimeoutCommit = DefaultBlockTime
 	// Index every transaction so explorers and `query tx` find them by hash and events.
 	cfg.TxIndex.Indexer = "kv"
+	// No profiling endpoint unless asked for: it would collide between the
+	// nodes of a localnet and has no place on a validator.
+	cfg.RPC.PprofListenAddress = ""
 	return cfg
 }

@@ -39,7 +39,7 @@ func DefaultDevnetHome() string {
 
 func devnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "devnet",
+		Use:   "devnet [-- start flags]",
 		Short: "Create (once) and run a single-validator development chain " + DevnetChainID,
 		Long: `Create a single-validator chain ` + DevnetChainID + ` with funded developer accounts, then
 run its node in the foreground until Ctrl-C.
@@ -50,12 +50,13 @@ the same chain at the height it reached. --reset deletes the devnet and starts o
 The accounts validator, faucet, alice, bob and carol are created in the "test" keyring
 from fixed mnemonics printed at start-up. They are INSECURE: for local development only.
 
-BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level.`,
-		Args: cobra.NoArgs,
+BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level.
+Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:36657`,
+		Args: cobra.ArbitraryArgs,
 		// The root pre-run would write a config into the default node home;
 		// the devnet manages its own home instead.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, startArgs []string) error {
 			if _, err := LoadSeedEnv(os.Getenv); err != nil {
 				return err
 			}
@@ -81,7 +82,7 @@ BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level.`
 			if noStart {
 				return nil
 			}
-			return runAitbcd(home, nil, cmd.OutOrStdout(), "start", "--home", home)
+			return runAitbcd(home, nil, cmd.OutOrStdout(), append([]string{"start", "--home", home}, startArgs...)...)
 		},
 	}
 	cmd.Flags().Bool(flagReset, false, "delete the devnet's data and create a new chain")

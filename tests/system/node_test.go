@@ -1,0 +1,218 @@
+package system
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ports are the loopback ports one node listens on.
+type ports struct {
+	RPC, P2P, GRPC, API int
+}
+
+func freePorts(t *testing.T) ports {
+	t.Helper()
+	var ls []net.Listener
+	next := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("finding a free port: %v", err)
+		}
+		ls = append(ls, l) // held until all are picked, so they differ
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	p := ports{RPC: next(), P2P: next(), GRPC: next(), API: next()}
+	for _, l := range ls {
+		l.Close()
+	}
+	return p
+}
+
+// node is one aitbcd home directory and, while running, its process.
+type node struct {
+	t     *testing.T
+	home  string
+	ports ports
+	proc  *exec.Cmd
+	done  chan error
+	log   *os.File
+}
+
+func newNode(t *testing.T, home string) *node {
+	return &node{t: t, home: home, ports: freePorts(t)}
+}
+
+func (n *node) rpcAddr() string { return fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.RPC) }
+
+// startArgs are the flags that put every service of the node on its own loopback port.
+func (n *node) startArgs() []string {
+	return []string{
+		"--rpc.laddr", n.rpcAddr(),
+		"--p2p.laddr", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.P2P),
+		"--grpc.address", fmt.Sprintf("127.0.0.1:%d", n.ports.GRPC),
+		"--api.address", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.API),
+	}
+}
+
+// start runs `aitbcd <args>` in the background, logging to home/node.log.
+func (n *node) start(extraEnv []string, args ...string) {
+	n.t.Helper()
+	if n.proc != nil {
+		n.t.Fatal("node already running")
+	}
+	logFile, err := os.OpenFile(filepath.Join(n.home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	cmd := exec.Command(aitbcdBin, args...)
+	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		n.t.Fatalf("starting aitbcd: %v", err)
+	}
+	n.proc, n.log = cmd, logFile
+	n.done = make(chan error, 1)
+	go func() { n.done <- cmd.Wait() }()
+	n.t.Cleanup(func() { n.stop(syscall.SIGKILL) })
+}
+
+// stop sends sig to the node and waits for it to exit.
+func (n *node) stop(sig syscall.Signal) error {
+	if n.proc == nil {
+		return nil
+	}
+	_ = syscall.Kill(-n.proc.Process.Pid, sig)
+	var err error
+	select {
+	case err = <-n.done:
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-n.proc.Process.Pid, syscall.SIGKILL)
+		err = <-n.done
+		err = fmt.Errorf("node did not exit within 30s of %v (killed): %v", sig, err)
+	}
+	n.proc = nil
+	n.log.Close()
+	return err
+}
+
+// logTail returns the end of the node's log, for failure messages.
+func (n *node) logTail() string {
+	raw, _ := os.ReadFile(filepath.Join(n.home, "node.log"))
+	if len(raw) > 4000 {
+		raw = raw[len(raw)-4000:]
+	}
+	return string(raw)
+}
+
+// cli runs an aitbcd client command against this node and returns stdout.
+func (n *node) cli(args ...string) (string, error) {
+	n.t.Helper()
+	args = append(args, "--home", n.home)
+	if isNodeCommand(args[0]) {
+		args = append(args, "--node", n.rpcAddr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aitbcdBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return stdout.String(), fmt.Errorf("aitbcd %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+func (n *node) mustCLI(args ...string) string {
+	n.t.Helper()
+	out, err := n.cli(args...)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return out
+}
+
+func isNodeCommand(name string) bool {
+	return name == "tx" || name == "q" || name == "query" || name == "status"
+}
+
+// rpc GETs a CometBFT RPC endpoint and decodes its "result".
+func (n *node) rpc(path string, result any) error {
+	client := http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/%s", n.ports.RPC, path))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var envelope struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Message string `json:"message"`
+			Data    string `json:"data"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return fmt.Errorf("GET %s: %v: %s", path, err, body)
+	}
+	if envelope.Error != nil {
+		return fmt.Errorf("GET %s: %s: %s", path, envelope.Error.Message, envelope.Error.Data)
+	}
+	return json.Unmarshal(envelope.Result, result)
+}
+
+// height is the node's latest committed height, from CometBFT RPC /status.
+func (n *node) height() (int64, error) {
+	var status struct {
+		SyncInfo struct {
+			LatestBlockHeight string `json:"latest_block_height"`
+		} `json:"sync_info"`
+	}
+	if err := n.rpc("status", &status); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(status.SyncInfo.LatestBlockHeight, 10, 64)
+}
+
+// waitForHeight polls until the node has committed height h.
+func (n *node) waitForHeight(h int64, within time.Duration) int64 {
+	n.t.Helper()
+	deadline := time.Now().Add(within)
+	var last int64
+	var lastErr error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-n.done:
+			n.done <- err
+			n.t.Fatalf("node exited while waiting for height %d: %v\n%s", h, err, n.logTail())
+		default:
+		}
+		got, err := n.height()
+		if err == nil && got >= h {
+			return got
+		}
+		last, lastErr = got, err
+		time.Sleep(200 * time.Millisecond)
+	}
+	n.t.Fatalf("height %d not reached within %s (last %d, %v)\n%s", h, within, last, lastErr, n.logTail())
+	return 0
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
