@@ -3,6 +3,7 @@ package system
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -185,5 +186,23 @@ func TestChainLifecycle(t *testing.T) {
 	}
 	if got := n.balanceCLI(alice); !got.Equal(aliceAfter) {
 		t.Errorf("after restart alice = %s, want %s", got, aliceAfter)
+	}
+}
+
+func TestVersionShowsCommit(t *testing.T) {
+	out, err := exec.Command(aitbcdBin, "version", "--long", "--output", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Name   string `json:"name"`
+		Commit string `json:"commit"`
+		SDK    string `json:"cosmos_sdk_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("decoding %s: %v", out, err)
+	}
+	if v.Name != "aitbc" || len(v.Commit) != 40 || v.SDK != "v0.55.0" {
+		t.Fatalf("version --long = %+v, want name aitbc, a 40-hex git commit and SDK v0.55.0", v)
 	}
 }

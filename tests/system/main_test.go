@@ -12,7 +12,7 @@ import (
 )
 
 // aitbcdBin is the binary under test: $AITBCD_BIN (make test-system builds it
-// once), or a build made here for a plain `go test`.
+// once), or build/aitbcd made here by `make build` for a plain `go test`.
 var aitbcdBin string
 
 func TestMain(m *testing.M) {
@@ -22,15 +22,10 @@ func TestMain(m *testing.M) {
 func runTests(m *testing.M) int {
 	aitbcdBin = os.Getenv("AITBCD_BIN")
 	if aitbcdBin == "" {
-		dir, err := os.MkdirTemp("", "aitbcd-systest-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		aitbcdBin = filepath.Join(dir, "aitbcd")
-		build := exec.Command("go", "build", "-o", aitbcdBin, "../../cmd/aitbcd")
+		// The Makefile's build stamps the version and git commit into the binary.
+		build := exec.Command("make", "-C", "../..", "build")
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		aitbcdBin, _ = filepath.Abs("../../build/aitbcd")
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building aitbcd:", err)
 			return 1
