@@ -112,6 +112,7 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		pruning.Cmd(newApp, app.DefaultNodeHome),
 		snapshot.Cmd(newApp),
 		devnetCmd(),
+		localnetCmd(),
 	)
 	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{})
 	rootCmd.AddCommand(
