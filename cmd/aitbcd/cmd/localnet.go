@@ -233,30 +233,31 @@ func printLocalnetStatus(out io.Writer, l *Localnet) error {
 
 	fmt.Fprintf(out, "AITBC localnet %s in %s (consensus mode %s at genesis)\n", l.ChainID, l.Dir(), l.ConsensusMode)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "node\tprocess\theight\tpeers\tvalidator\tCometBFT RPC")
+	fmt.Fprintln(w, "node\trole\tprocess\tpid\theight\tsync\tpeers\tvalidator\tpower\tCometBFT RPC")
 	for i, n := range l.Nodes {
-		process, height, peers := "stopped", "-", "-"
+		process, pid, height, sync, peers := "stopped", "-", "-", "-", "-"
 		if r := rows[i]; r.pid != 0 {
-			process = fmt.Sprintf("running (pid %d)", r.pid)
+			process, pid = "running", fmt.Sprint(r.pid)
 			if r.err != nil {
-				height, peers = "no answer", "-"
+				sync = "no-answer"
 			} else {
-				height, peers = fmt.Sprint(r.status.Height), fmt.Sprint(r.status.Peers)
+				height, peers, sync = fmt.Sprint(r.status.Height), fmt.Sprint(r.status.Peers), "synced"
 				if r.status.CatchingUp {
-					height += " (catching up)"
+					sync = "catching-up"
 				}
 			}
 		}
-		validator := "unknown"
+		validator, power := "unknown", "-"
 		if valSet != nil {
 			validator = "no"
 			if addr, err := consensusAddress(l, i); err == nil {
-				if power, ok := valSet[addr]; ok {
-					validator = fmt.Sprintf("yes (power %d)", power)
+				if p, ok := valSet[addr]; ok {
+					validator, power = "yes", fmt.Sprint(p)
 				}
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\thttp://127.0.0.1:%d\n", n.Name, process, height, peers, validator, n.Ports.RPC)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\thttp://127.0.0.1:%d\n",
+			n.Name, n.Role, process, pid, height, sync, peers, validator, power, n.Ports.RPC)
 	}
 	if err := w.Flush(); err != nil {
 		return err
