@@ -42,7 +42,7 @@ func localnetCmd() *cobra.Command {
 The network lives in --home (default ~/.aitbcd-localnet): localnet.json describes it,
 node0, node1, … are the nodes' home directories (config, data, keyring-test, node.log,
 aitbcd.pid). Node i listens on --base-port + 10*i + offset: P2P +0, CometBFT RPC +1,
-gRPC +2, Cosmos REST +3 (+4…+9 reserved).
+gRPC +2, Cosmos REST +3, facade REST +4, facade WebSocket +5, metrics +6.
 
 Every node's keyring ("test" backend) holds its funded "operator" key and the devnet's
 public test accounts faucet, alice, bob and carol. INSECURE: for local use only.`,
@@ -71,7 +71,9 @@ every node that is not running as a background process, wait until blocks are pr
 print each node's endpoints. Running it again resumes the same network.
 
 CONSENSUS_MODE (poa, hybrid or pos; default poa) or --consensus-mode picks the
-validator-governance mode of a new network. BLOCK_TIME and LOG_LEVEL apply to every node.`,
+validator-governance mode of a new network. BLOCK_TIME and LOG_LEVEL apply to every node;
+RPC_HOST, RPC_PORT, WS_PORT and METRICS_PORT are not passed on: the localnet sets each
+node's ports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := LoadSeedEnv(os.Getenv); err != nil {
@@ -182,10 +184,19 @@ func checkResumeOptions(l *Localnet, o LocalnetOptions, cmd *cobra.Command, mode
 func printLocalnetEndpoints(out io.Writer, l *Localnet) {
 	fmt.Fprintf(out, "\nAITBC localnet %s endpoints (all on 127.0.0.1):\n", l.ChainID)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "  node\trole\tCometBFT RPC\tCosmos REST\tgRPC\tP2P\thome")
+	header := "  node\trole\tCometBFT RPC\tCosmos REST\tgRPC"
+	if l.Facade {
+		header += "\tfacade REST\tfacade WS\tmetrics"
+	}
+	fmt.Fprintln(w, header+"\tP2P\thome")
 	for i, n := range l.Nodes {
-		fmt.Fprintf(w, "  %s\t%s\thttp://127.0.0.1:%d\thttp://127.0.0.1:%d\t127.0.0.1:%d\t%s@127.0.0.1:%d\t%s\n",
-			n.Name, n.Role, n.Ports.RPC, n.Ports.API, n.Ports.GRPC, n.NodeID, n.Ports.P2P, l.Home(i))
+		fmt.Fprintf(w, "  %s\t%s\thttp://127.0.0.1:%d\thttp://127.0.0.1:%d\t127.0.0.1:%d",
+			n.Name, n.Role, n.Ports.RPC, n.Ports.API, n.Ports.GRPC)
+		if l.Facade {
+			fmt.Fprintf(w, "\thttp://127.0.0.1:%d\tws://127.0.0.1:%d\thttp://127.0.0.1:%d/metrics",
+				n.Ports.FacadeREST, n.Ports.FacadeWS, n.Ports.Metrics)
+		}
+		fmt.Fprintf(w, "\t%s@127.0.0.1:%d\t%s\n", n.NodeID, n.Ports.P2P, l.Home(i))
 	}
 	_ = w.Flush()
 	fmt.Fprintf(out, `

@@ -42,13 +42,16 @@ const (
 	localnetUnbondingTime   = 5 * time.Minute
 )
 
-// Offsets of each service inside a node's block of LocalnetPortStride ports.
-// Offsets 4-6 are kept for the AITBC facade (REST, WebSocket, metrics).
+// Offsets of each service inside a node's block of LocalnetPortStride ports;
+// 7-9 are free for later services.
 const (
-	portOffsetP2P  = 0
-	portOffsetRPC  = 1
-	portOffsetGRPC = 2
-	portOffsetAPI  = 3
+	portOffsetP2P        = 0
+	portOffsetRPC        = 1
+	portOffsetGRPC       = 2
+	portOffsetAPI        = 3
+	portOffsetFacadeREST = 4
+	portOffsetFacadeWS   = 5
+	portOffsetMetrics    = 6
 )
 
 var (
@@ -70,17 +73,26 @@ type LocalnetPorts struct {
 	RPC  int `json:"rpc"`
 	GRPC int `json:"grpc"`
 	API  int `json:"api"`
+	// The AITBC facade's listeners, used when the binary has a [facade]
+	// section in app.toml (see Localnet.Facade).
+	FacadeREST int `json:"facade_rest"`
+	FacadeWS   int `json:"facade_ws"`
+	Metrics    int `json:"metrics"`
 }
 
 // LocalnetPortsFor returns node i's ports: base + 10*i + offset, the offsets
-// being P2P 0, CometBFT RPC 1, gRPC 2, Cosmos REST 3 (4-9 reserved).
+// being P2P 0, CometBFT RPC 1, gRPC 2, Cosmos REST 3, facade REST 4, facade
+// WebSocket 5, Prometheus metrics 6 (7-9 free).
 func LocalnetPortsFor(base, i int) LocalnetPorts {
 	first := base + LocalnetPortStride*i
 	return LocalnetPorts{
-		P2P:  first + portOffsetP2P,
-		RPC:  first + portOffsetRPC,
-		GRPC: first + portOffsetGRPC,
-		API:  first + portOffsetAPI,
+		P2P:        first + portOffsetP2P,
+		RPC:        first + portOffsetRPC,
+		GRPC:       first + portOffsetGRPC,
+		API:        first + portOffsetAPI,
+		FacadeREST: first + portOffsetFacadeREST,
+		FacadeWS:   first + portOffsetFacadeWS,
+		Metrics:    first + portOffsetMetrics,
 	}
 }
 
@@ -102,6 +114,9 @@ type Localnet struct {
 	Validators    int            `json:"validators"`
 	FullNodes     int            `json:"full_nodes"`
 	Nodes         []LocalnetNode `json:"nodes"`
+	// Facade is true when the nodes' app.toml has the AITBC facade's [facade]
+	// section, whose listeners were then moved to each node's facade ports.
+	Facade bool `json:"facade"`
 
 	dir string
 }
@@ -322,6 +337,7 @@ func buildLocalnet(l *Localnet) error {
 	if err := runAitbcd(genHome, nil, io.Discard, "genesis", "validate", "--home", genHome); err != nil {
 		return fmt.Errorf("genesis validate: %w", err)
 	}
+	l.Facade = tomlHasSection(filepath.Join(genHome, "config", "app.toml"), facadeTomlSection)
 	for i := range l.Nodes {
 		if i != 0 {
 			if err := copyFile(genesisFile, filepath.Join(l.Home(i), "config", "genesis.json")); err != nil {
@@ -372,6 +388,16 @@ func configureLocalnetNode(l *Localnet, i int) error {
 	if err := setTomlValues(appToml, "grpc", map[string]string{"address": fmt.Sprintf("127.0.0.1:%d", n.Ports.GRPC)}); err != nil {
 		return err
 	}
+	if l.Facade {
+		// Every node would otherwise claim the seed's 9080, 9081 and 9090.
+		if err := setTomlValues(appToml, facadeTomlSection, map[string]string{
+			"rest-address":    fmt.Sprintf("127.0.0.1:%d", n.Ports.FacadeREST),
+			"ws-address":      fmt.Sprintf("127.0.0.1:%d", n.Ports.FacadeWS),
+			"metrics-address": fmt.Sprintf("127.0.0.1:%d", n.Ports.Metrics),
+		}); err != nil {
+			return err
+		}
+	}
 	// `aitbcd --home <node home> tx/query …` talks to this node with the test keyring.
 	return setTomlValues(filepath.Join(cfgDir, "client.toml"), "", map[string]string{
 		"chain-id":        l.ChainID,
@@ -379,6 +405,9 @@ func configureLocalnetNode(l *Localnet, i int) error {
 		"node":            fmt.Sprintf("tcp://127.0.0.1:%d", n.Ports.RPC),
 	})
 }
+
+// facadeTomlSection is the app.toml section of the AITBC API facade.
+const facadeTomlSection = "facade"
 
 // localnetSharedAccounts are the devnet's public test accounts other than
 // its validator; the localnet funds them and puts them in every node's keyring.

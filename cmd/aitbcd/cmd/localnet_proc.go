@@ -34,6 +34,7 @@ func launchLocalnetNode(l *Localnet, i int, bin string) (int, error) {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(bin, "start", "--home", home)
+	cmd.Env = localnetNodeEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logFile, logFile // stdin is /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -47,6 +48,27 @@ func launchLocalnetNode(l *Localnet, i int, bin string) (int, error) {
 		return 0, err
 	}
 	return pid, nil
+}
+
+// localnetPortVariables are seed variables that set one listening port for
+// a node; the localnet gives every node its own ports instead, so they are
+// not passed on (they would make every node claim the same port).
+var localnetPortVariables = []string{"RPC_HOST", "RPC_PORT", "WS_PORT", "METRICS_PORT"}
+
+// localnetNodeEnv is environ without localnetPortVariables. BLOCK_TIME,
+// LOG_LEVEL and the rest apply to every node alike and pass through.
+func localnetNodeEnv(environ []string) []string {
+	env := make([]string, 0, len(environ))
+next:
+	for _, kv := range environ {
+		for _, name := range localnetPortVariables {
+			if strings.HasPrefix(kv, name+"=") {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 // localnetNodePid returns the pid of node i's running aitbcd, or 0 when it
@@ -64,8 +86,8 @@ func localnetNodePid(l *Localnet, i int) int {
 }
 
 // processRunning reports whether pid is a live (not zombie) process. Where
-// /proc exists it also checks that the process was started with home on its
-// command line, so a reused pid is not taken for the node.
+// /proc exists it also checks that home is one of the process's arguments
+// (aitbcd start --home <home>), so a reused pid is not taken for the node.
 func processRunning(pid int, home string) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
@@ -84,7 +106,15 @@ func processRunning(pid int, home string) bool {
 		}
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err == nil && strings.Contains(string(cmdline), home)
+	if err != nil {
+		return false
+	}
+	for _, arg := range strings.Split(string(cmdline), "\x00") {
+		if arg == home {
+			return true
+		}
+	}
+	return false
 }
 
 // stopLocalnet sends SIGTERM to every running node, waits up to timeout for

@@ -18,11 +18,13 @@ import (
 )
 
 func TestLocalnetPortScheme(t *testing.T) {
-	if got, want := LocalnetPortsFor(DefaultLocalnetBasePort, 0), (LocalnetPorts{P2P: 26700, RPC: 26701, GRPC: 26702, API: 26703}); got != want {
-		t.Fatalf("node0 ports %+v, want %+v", got, want)
+	want0 := LocalnetPorts{P2P: 26700, RPC: 26701, GRPC: 26702, API: 26703, FacadeREST: 26704, FacadeWS: 26705, Metrics: 26706}
+	if got := LocalnetPortsFor(DefaultLocalnetBasePort, 0); got != want0 {
+		t.Fatalf("node0 ports %+v, want %+v", got, want0)
 	}
-	if got, want := LocalnetPortsFor(30000, 3), (LocalnetPorts{P2P: 30030, RPC: 30031, GRPC: 30032, API: 30033}); got != want {
-		t.Fatalf("node3 ports %+v, want %+v", got, want)
+	want3 := LocalnetPorts{P2P: 30030, RPC: 30031, GRPC: 30032, API: 30033, FacadeREST: 30034, FacadeWS: 30035, Metrics: 30036}
+	if got := LocalnetPortsFor(30000, 3); got != want3 {
+		t.Fatalf("node3 ports %+v, want %+v", got, want3)
 	}
 	// No two services of the largest localnet share a port, and none is a
 	// default of the devnet or of a lone node.
@@ -30,7 +32,10 @@ func TestLocalnetPortScheme(t *testing.T) {
 	reserved := map[int]bool{26656: true, 26657: true, 1317: true, 9091: true, 9080: true, 9081: true, 9090: true}
 	for i := 0; i < MaxLocalnetNodes; i++ {
 		p := LocalnetPortsFor(DefaultLocalnetBasePort, i)
-		for _, port := range []int{p.P2P, p.RPC, p.GRPC, p.API} {
+		for _, port := range []int{p.P2P, p.RPC, p.GRPC, p.API, p.FacadeREST, p.FacadeWS, p.Metrics} {
+			if port < DefaultLocalnetBasePort+LocalnetPortStride*i || port >= DefaultLocalnetBasePort+LocalnetPortStride*(i+1) {
+				t.Fatalf("node%d's port %d lies outside its block", i, port)
+			}
 			if prev, dup := seen[port]; dup {
 				t.Fatalf("port %d used by node%d and %s", port, i, prev)
 			}
@@ -258,6 +263,39 @@ func TestPrepareLocalnet(t *testing.T) {
 		if strings.Contains(e.Name(), ".creating-") {
 			t.Fatalf("staging directory %s left behind", e.Name())
 		}
+	}
+
+	// With the AITBC facade's [facade] section in app.toml, each node's facade
+	// listeners move to its own ports instead of the seed's 9080/9081/9090.
+	appToml := filepath.Join(dir, "node1", "config", "app.toml")
+	if l.Facade != tomlHasSection(appToml, facadeTomlSection) {
+		t.Fatalf("localnet.json says facade=%v, app.toml disagrees", l.Facade)
+	}
+	facade := "\n[facade]\n# REST\nrest-address = \"127.0.0.1:9080\"\nws-address = \"127.0.0.1:9081\"\nmetrics-address = \"127.0.0.1:9090\"\n"
+	if !l.Facade {
+		if err := os.WriteFile(appToml, []byte(readFile(t, appToml)+facade), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Facade = true
+	if err := configureLocalnetNode(l, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := readFile(t, appToml)
+	for _, want := range []string{
+		"rest-address = \"127.0.0.1:20014\"", "ws-address = \"127.0.0.1:20015\"", "metrics-address = \"127.0.0.1:20016\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("node1 app.toml lacks %q", want)
+		}
+	}
+}
+
+func TestLocalnetNodeEnvDropsPortVariables(t *testing.T) {
+	got := localnetNodeEnv([]string{"BLOCK_TIME=2s", "RPC_PORT=9080", "WS_PORT=1", "METRICS_PORT=2", "RPC_HOST=0.0.0.0",
+		"LOG_LEVEL=info", "RPC_PORTAL=x", "CONSENSUS_MODE=pos"})
+	if want := "BLOCK_TIME=2s LOG_LEVEL=info RPC_PORTAL=x CONSENSUS_MODE=pos"; strings.Join(got, " ") != want {
+		t.Fatalf("node environment %q, want %q", got, want)
 	}
 }
 

@@ -61,3 +61,17 @@ func setTomlLiterals(path, section string, values map[string]string) error {
 	}
 	return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
 }
+
+// tomlHasSection reports whether the TOML file has a [section] header.
+func tomlHasSection(path, section string) bool {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.TrimSpace(line) == "["+section+"]" {
+			return true
+		}
+	}
+	return false
+}

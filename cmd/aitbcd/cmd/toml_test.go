@@ -64,3 +64,13 @@ func TestSetTomlLiterals(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", raw, want)
 	}
 }
+
+func TestTomlHasSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.toml")
+	if err := os.WriteFile(path, []byte(sampleToml+"\n# [facade] in a comment\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !tomlHasSection(path, "p2p") || tomlHasSection(path, "facade") || tomlHasSection(path+".missing", "p2p") {
+		t.Fatal("tomlHasSection is wrong")
+	}
+}
