@@ -427,3 +427,75 @@ func (ln *localnet) waitForPeers(i, want int, within time.Duration) {
 	}
 	ln.t.Fatalf("node%d has %d peers after %s, want %d", i, got, within, want)
 }
+
+// consensusPubKey is node i's consensus public key as `aitbcd comet
+// show-validator` prints it ({"@type":"/cosmos.crypto.ed25519.PubKey","key":…}),
+// the form create-validator and validator-governance messages take.
+func (ln *localnet) consensusPubKey(i int) string {
+	ln.t.Helper()
+	return strings.TrimSpace(ln.nodes[i].mustCLI("comet", "show-validator"))
+}
+
+// waitForValidator waits until node i is in (want true) or out of (false)
+// CometBFT's validator set as node `via` sees it, and returns its voting power.
+func (ln *localnet) waitForValidator(i, via int, want bool, within time.Duration) int64 {
+	ln.t.Helper()
+	addr := ln.consensusAddressFromKey(i)
+	deadline := time.Now().Add(within)
+	for {
+		power, in := ln.validatorSet(via)[addr]
+		if in == want {
+			return power
+		}
+		if time.Now().After(deadline) {
+			ln.t.Fatalf("node%d in the validator set: %v after %s, want %v", i, in, within, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// consensusAddressFromKey is node i's consensus address (hex) read from its
+// priv_validator_key.json, so it works while the node is stopped.
+func (ln *localnet) consensusAddressFromKey(i int) string {
+	ln.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json"))
+	if err != nil {
+		ln.t.Fatal(err)
+	}
+	var key struct {
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal(raw, &key); err != nil {
+		ln.t.Fatal(err)
+	}
+	return strings.ToUpper(key.Address)
+}
+
+// signedBlocks returns the heights in from..to whose commit (CometBFT RPC
+// /commit, read from node `via`) carries node i's precommit signature.
+func (ln *localnet) signedBlocks(i, via int, from, to int64) []int64 {
+	ln.t.Helper()
+	addr := ln.consensusAddressFromKey(i)
+	var heights []int64
+	for h := from; h <= to; h++ {
+		var res struct {
+			SignedHeader struct {
+				Commit struct {
+					Signatures []struct {
+						ValidatorAddress string `json:"validator_address"`
+					} `json:"signatures"`
+				} `json:"commit"`
+			} `json:"signed_header"`
+		}
+		if err := ln.nodes[via].rpc("commit?height="+itoa(h), &res); err != nil {
+			ln.t.Fatal(err)
+		}
+		for _, sig := range res.SignedHeader.Commit.Signatures {
+			if strings.EqualFold(sig.ValidatorAddress, addr) {
+				heights = append(heights, h)
+				break
+			}
+		}
+	}
+	return heights
+}

@@ -21,11 +21,15 @@ const maxBlockGap = 10 * time.Second
 // hash and app hash at every height, and no gap between blocks outside the
 // no-quorum step is longer than maxBlockGap.
 func TestLocalnetFaults(t *testing.T) {
+	created := time.Now()
+	ln := createLocalnet(t, localnetOptions{Validators: 4})
 	started := time.Now()
-	ln := startLocalnet(t, localnetOptions{Validators: 4})
-	t.Logf("4 validators committed height 2 %.1fs after the localnet was created and started", time.Since(started).Seconds())
+	ln.startAll()
+	ln.waitAllHeight(1, 3*time.Minute)
+	t.Logf("localnet created in %.1fs; all 4 validators had block 1 %.1fs after their processes started",
+		started.Sub(created).Seconds(), time.Since(started).Seconds())
 	for i := range ln.nodes {
-		if set := ln.validatorSet(0); set[ln.consensusAddress(i)] == 0 {
+		if set := ln.validatorSet(0); set[ln.consensusAddress(i)] == 0 || ln.consensusAddress(i) != ln.consensusAddressFromKey(i) {
 			t.Fatalf("node%d is not in the validator set %v", i, set)
 		}
 	}
@@ -37,11 +41,17 @@ func TestLocalnetFaults(t *testing.T) {
 	ln.waitAllHeight(h+3, 90*time.Second)
 	t.Logf("node3 killed at height %d; the others reached %d", h, ln.maxHeight())
 
-	// 2. Restart it: it replays its WAL and catches up with the others.
+	// 2. Restart it: it replays its WAL, catches up with the others and
+	// signs blocks again.
 	ln.startNode(3)
 	h = ln.maxHeight()
 	ln.waitAllHeight(h+1, 2*time.Minute) // node3 included
 	t.Logf("node3 restarted and caught up at height %d", h+1)
+	caughtUp := h + 1
+	ln.waitAllHeight(caughtUp+3, time.Minute)
+	if signed := ln.signedBlocks(3, 0, caughtUp, caughtUp+3); len(signed) == 0 {
+		t.Fatalf("the restarted node3 signed none of blocks %d-%d", caughtUp, caughtUp+3)
+	}
 
 	// 3. Stop two of four (SIGTERM): 2/4 of the power is below 2/3, so no
 	// block can be committed. Votes already gossiped may finish the block in
@@ -137,10 +147,21 @@ func TestLocalnetCommand(t *testing.T) {
 			t.Errorf("status of node%d: want running, a height, 3 peers, validator %s; got %+v", i, wantValidator, row)
 		}
 	}
-	// The full node's operator key is funded, so it can become a validator later.
+	// The full node's operator key is funded and its consensus key at hand,
+	// so it can become a validator later; it signs no block now.
 	full := ln.nodes[3]
 	if bal := full.balanceCLI(full.keyAddress("operator")); !bal.IsPositive() {
 		t.Errorf("the full node's operator has balance %s", bal)
+	}
+	if pk := ln.consensusPubKey(3); !strings.Contains(pk, "ed25519") {
+		t.Errorf("node3's consensus key %s is not ed25519", pk)
+	}
+	ln.waitForValidator(3, 0, false, time.Second)
+	if power := ln.waitForValidator(1, 0, true, time.Second); power <= 0 {
+		t.Errorf("node1 has voting power %d", power)
+	}
+	if signed := ln.signedBlocks(3, 0, 2, 3); len(signed) != 0 {
+		t.Errorf("the full node signed blocks %v", signed)
 	}
 
 	// stop, then start again: the same chain continues above its height.
