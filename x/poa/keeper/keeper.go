@@ -87,7 +87,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 func (k Keeper) Authority() string { return k.authority }
 
 // ModuleAddress is the account that holds and delegates x/poa's stake.
-func (k Keeper) ModuleAddress() sdk.AccAddress { return k.accountKeeper.GetModuleAddress(types.ModuleName) }
+func (k Keeper) ModuleAddress() sdk.AccAddress {
+	return k.accountKeeper.GetModuleAddress(types.ModuleName)
+}
 
 // Mode returns the current consensus mode.
 func (k Keeper) Mode(ctx context.Context) (types.Mode, error) {

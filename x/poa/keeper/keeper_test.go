@@ -62,7 +62,6 @@ func power(t *testing.T, c *apptesting.Chain, ctx sdk.Context, val sdk.ValAddres
 	return c.App.StakingKeeper.TokensToConsensusPower(ctx, v.Tokens)
 }
 
-
 func TestAddValidatorRampsUpWithinCap(t *testing.T) {
 	c, srv := setup(t, types.Params{})
 	ctx := c.Context()
