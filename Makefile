@@ -16,7 +16,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset lint test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -55,7 +55,19 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 
-test: lint test-unit test-system
+## proto-gen: regenerate Go code from proto/ (Debian protoc, plugins built locally, no registry).
+proto-gen:
+	scripts/protocgen.sh
+
+## proto-check: fail if the committed generated code differs from what proto/ generates.
+proto-check:
+	scripts/protocgen.sh --check
+
+## proto-vendor: refresh third_party/proto from the Go module cache after a dependency bump.
+proto-vendor:
+	scripts/proto-vendor.sh
+
+test: lint proto-check test-unit test-system
 
 test-unit:
 	go test -count=1 -timeout 15m $(GO_PACKAGES)

@@ -147,6 +147,11 @@ func TestLocalnetCommand(t *testing.T) {
 			t.Errorf("status of node%d: want running, a height, 3 peers, validator %s; got %+v", i, wantValidator, row)
 		}
 	}
+	// CONSENSUS_MODE=hybrid reached the chain's x/poa params.
+	if params := n0.mustCLI("query", "poa", "params", "--output", "json"); !strings.Contains(params, "MODE_HYBRID") {
+		t.Errorf("CONSENSUS_MODE=hybrid, but x/poa params are %s", params)
+	}
+
 	// The full node's operator key is funded and its consensus key at hand,
 	// so it can become a validator later; it signs no block now.
 	full := ln.nodes[3]

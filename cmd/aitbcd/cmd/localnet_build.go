@@ -303,7 +303,11 @@ func buildLocalnet(l *Localnet) error {
 	if err := setGenesisPeriods(genesisFile, localnetVotingPeriod, localnetExpeditedPeriod, localnetUnbondingTime); err != nil {
 		return err
 	}
-	if err := setGenesisConsensusMode(genesisFile, l.ConsensusMode); err != nil {
+	poaMode, err := l.ConsensusMode.PoAMode()
+	if err != nil {
+		return fmt.Errorf("consensus mode %q: %w", l.ConsensusMode, err)
+	}
+	if err := setGenesisConsensusMode(genesisFile, poaMode); err != nil {
 		return err
 	}
 

@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
-// EnvConsensusMode is the seed's variable that picks the validator-governance
-// mode a new chain starts in.
-const EnvConsensusMode = "CONSENSUS_MODE"
-
-// ConsensusMode is how the validator set is governed: by an authority (poa),
-// by an authority's allow-list of operators who bond stake (hybrid), or by
-// open staking (pos).
+// ConsensusMode is a localnet's x/poa mode at genesis, spelled as the seed's
+// CONSENSUS_MODE spells it (poa, hybrid, pos): that is how localnet.json and
+// the command's output show it.
 type ConsensusMode string
 
 const (
@@ -27,12 +23,20 @@ const (
 
 // ParseConsensusMode accepts poa, hybrid or pos in any letter case.
 func ParseConsensusMode(raw string) (ConsensusMode, error) {
-	switch mode := ConsensusMode(strings.ToLower(strings.TrimSpace(raw))); mode {
-	case ConsensusModePoA, ConsensusModeHybrid, ConsensusModePoS:
-		return mode, nil
-	default:
-		return "", fmt.Errorf("want %s, %s or %s", ConsensusModePoA, ConsensusModeHybrid, ConsensusModePoS)
+	mode := ConsensusMode(strings.ToLower(strings.TrimSpace(raw)))
+	if _, err := mode.PoAMode(); err != nil {
+		return "", err
 	}
+	return mode, nil
+}
+
+// PoAMode is the x/poa params mode the localnet's genesis gets.
+func (m ConsensusMode) PoAMode() (poatypes.Mode, error) {
+	mode, err := poatypes.ParseMode(string(m))
+	if err != nil {
+		return poatypes.ModeUnspecified, fmt.Errorf("want %s, %s or %s", ConsensusModePoA, ConsensusModeHybrid, ConsensusModePoS)
+	}
+	return mode, nil
 }
 
 // resolveConsensusMode picks the mode from the --consensus-mode flag when it
@@ -54,21 +58,4 @@ func resolveConsensusMode(getenv func(string) string, flagValue string, flagSet 
 		return mode, true, nil
 	}
 	return DefaultConsensusMode, false, nil
-}
-
-// setGenesisConsensusMode records the validator-governance mode a new chain
-// starts in, in its genesis file.
-//
-// The x/poa module, which stores the mode in its params, wires this: it will
-// write the mode into x/poa's genesis params here. Until x/poa exists the mode
-// is only validated (and recorded in the localnet's localnet.json), and the
-// genesis file is read to fail early but left unchanged.
-func setGenesisConsensusMode(genesisFile string, mode ConsensusMode) error {
-	if _, err := ParseConsensusMode(string(mode)); err != nil {
-		return fmt.Errorf("consensus mode %q: %w", mode, err)
-	}
-	if _, err := genutiltypes.AppGenesisFromFile(genesisFile); err != nil {
-		return fmt.Errorf("setting the consensus mode: %w", err)
-	}
-	return nil
 }

@@ -227,9 +227,17 @@ func TestPrepareLocalnet(t *testing.T) {
 		Genutil struct {
 			GenTxs []json.RawMessage `json:"gen_txs"`
 		} `json:"genutil"`
+		Poa struct {
+			Params struct {
+				Mode string `json:"mode"`
+			} `json:"params"`
+		} `json:"poa"`
 	}
 	if err := json.Unmarshal(genesis.AppState, &state); err != nil {
 		t.Fatal(err)
+	}
+	if state.Poa.Params.Mode != "MODE_HYBRID" {
+		t.Fatalf("genesis x/poa mode %q, want MODE_HYBRID from the hybrid option", state.Poa.Params.Mode)
 	}
 	if len(state.Genutil.GenTxs) != 2 {
 		t.Fatalf("%d gentxs, want one per validator (2)", len(state.Genutil.GenTxs))
@@ -313,29 +321,6 @@ func TestPrepareLocalnetRefusesForeignDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "precious.txt")); err != nil {
 		t.Fatal("a foreign file was removed")
-	}
-}
-
-func TestSetGenesisConsensusModeValidatesOnly(t *testing.T) {
-	genesisFile := filepath.Join(t.TempDir(), "genesis.json")
-	genesis := genutiltypes.NewAppGenesisWithVersion("ait-test-1", json.RawMessage(`{}`))
-	if err := genesis.SaveAs(genesisFile); err != nil {
-		t.Fatal(err)
-	}
-	before := readFile(t, genesisFile)
-	for _, mode := range []ConsensusMode{ConsensusModePoA, ConsensusModeHybrid, ConsensusModePoS} {
-		if err := setGenesisConsensusMode(genesisFile, mode); err != nil {
-			t.Fatalf("%s: %v", mode, err)
-		}
-	}
-	if after := readFile(t, genesisFile); after != before {
-		t.Fatal("the genesis changed; until x/poa wires it, setGenesisConsensusMode only validates")
-	}
-	if err := setGenesisConsensusMode(genesisFile, "dpos"); err == nil {
-		t.Fatal("an unknown mode was accepted")
-	}
-	if err := setGenesisConsensusMode(filepath.Join(t.TempDir(), "missing.json"), ConsensusModePoA); err == nil {
-		t.Fatal("a missing genesis was accepted")
 	}
 }
 

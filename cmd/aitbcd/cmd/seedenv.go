@@ -14,14 +14,17 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
+
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 // The AITBC seed documents its node settings as plain environment variables.
 // They override config.toml/app.toml at run time; an explicit flag or an
 // AITBCD_-prefixed variable still wins over them.
 const (
-	EnvBlockTime = "BLOCK_TIME"
-	EnvLogLevel  = "LOG_LEVEL"
+	EnvBlockTime     = "BLOCK_TIME"
+	EnvLogLevel      = "LOG_LEVEL"
+	EnvConsensusMode = "CONSENSUS_MODE"
 )
 
 // MaxBlockTime bounds BLOCK_TIME: past a minute a devnet is not a devnet.
@@ -31,12 +34,16 @@ const MaxBlockTime = time.Minute
 type SeedEnv struct {
 	BlockTime time.Duration // 0 when BLOCK_TIME is unset
 	LogLevel  string        // "" when LOG_LEVEL is unset
+	// ConsensusMode is the x/poa mode a new chain (devnet, localnet) starts
+	// in; POA when CONSENSUS_MODE is unset. A running chain changes mode only
+	// by governance.
+	ConsensusMode poatypes.Mode
 }
 
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
 // value is an error that names the variable and says what is accepted.
 func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
-	var env SeedEnv
+	env := SeedEnv{ConsensusMode: poatypes.ModePoA}
 	if raw := strings.TrimSpace(getenv(EnvBlockTime)); raw != "" {
 		d, err := ParseBlockTime(raw)
 		if err != nil {
@@ -49,6 +56,13 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvLogLevel, raw, err)
 		}
 		env.LogLevel = raw
+	}
+	if raw := strings.TrimSpace(getenv(EnvConsensusMode)); raw != "" {
+		mode, err := poatypes.ParseMode(raw)
+		if err != nil {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: want poa, hybrid or pos", EnvConsensusMode, raw)
+		}
+		env.ConsensusMode = mode
 	}
 	return env, nil
 }
