@@ -109,6 +109,11 @@ func processRunning(pid int, home string) bool {
 	if err != nil {
 		return false
 	}
+	if len(cmdline) == 0 {
+		// Just after exec the kernel has not published the new arguments
+		// yet: a process we may have started a moment ago.
+		return true
+	}
 	for _, arg := range strings.Split(string(cmdline), "\x00") {
 		if arg == home {
 			return true
