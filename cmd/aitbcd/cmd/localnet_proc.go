@@ -285,7 +285,8 @@ func waitForLocalnetBlocks(l *Localnet, timeout time.Duration) error {
 		done := true
 		for i, n := range l.Nodes {
 			if localnetNodePid(l, i) == 0 {
-				return fmt.Errorf("%s exited; see %s", n.Name, filepath.Join(l.Home(i), localnetLogFile))
+				logPath := filepath.Join(l.Home(i), localnetLogFile)
+				return fmt.Errorf("%s exited: %s (log %s)", n.Name, lastLogLine(logPath), logPath)
 			}
 			st, err := queryNodeStatus(n.Ports.RPC)
 			if err != nil {
@@ -307,4 +308,15 @@ func waitForLocalnetBlocks(l *Localnet, timeout time.Duration) error {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// lastLogLine is the last non-empty line of a node's log, which holds the
+// error a node that failed to start exited with.
+func lastLogLine(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }

@@ -402,3 +402,13 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(raw)
 }
+
+func TestLastLogLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.log")
+	if err := os.WriteFile(path, []byte("INF starting\nError: failed to listen on 127.0.0.1:26701\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastLogLine(path); got != "Error: failed to listen on 127.0.0.1:26701" {
+		t.Fatalf("last line %q", got)
+	}
+}
