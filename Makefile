@@ -11,7 +11,7 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
 
-.PHONY: all build install devnet devnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset bench bench-compute lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -54,6 +54,12 @@ test-unit:
 ## test-system: drive the real binary (single node: devnet, tx, restarts, bad input).
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
+
+## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
+bench: bench-compute
+
+bench-compute:
+	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
 
 clean:
 	rm -rf build

@@ -31,7 +31,7 @@ var govAddr = authtypes.NewModuleAddress(govtypes.ModuleName).String()
 // env is a chain with the market's params set for tests: a 5-block dispute
 // window, a 10-block bond unbonding, 2% fee and 5% slash.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	c      *apptesting.Chain
 	ctx    sdk.Context
 	k      keeper.Keeper
@@ -39,7 +39,7 @@ type env struct {
 	supply sdkmath.Int // expected total supply: changes only by minting and slashing
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	c := apptesting.New(t, apptesting.Options{})
 	e := &env{t: t, c: c, ctx: c.Context(), k: c.App.ComputeKeeper, srv: keeper.NewMsgServerImpl(c.App.ComputeKeeper)}
@@ -89,7 +89,7 @@ func (e *env) other() string    { return e.c.Accounts[2].Addr.String() }
 
 func workerKey(seed string) cryptotypes.PrivKey { return secp256k1.GenPrivKeyFromSecret([]byte(seed)) }
 
-func anyKey(t *testing.T, pk cryptotypes.PubKey) *codectypes.Any {
+func anyKey(t testing.TB, pk cryptotypes.PubKey) *codectypes.Any {
 	t.Helper()
 	a, err := codectypes.NewAnyWithValue(pk)
 	if err != nil {
@@ -132,14 +132,14 @@ func (e *env) receipt(provider string, key cryptotypes.PrivKey, id uint64, units
 	return &types.MsgSubmitReceipt{Provider: provider, JobId: id, OutputHash: hash("output"), ComputeUnits: units, Signature: sig}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func want(t *testing.T, err, target error) {
+func want(t testing.TB, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("got %v, want %v", err, target)
