@@ -16,7 +16,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -75,6 +75,12 @@ test-unit:
 ## test-system: drive the real binary (single node: devnet, tx, restarts, bad input).
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
+
+## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
+bench: bench-compute
+
+bench-compute:
+	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
 
 clean:
 	rm -rf build
