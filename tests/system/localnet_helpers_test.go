@@ -34,10 +34,11 @@ const (
 
 // localnetOptions shape a test localnet.
 type localnetOptions struct {
-	Validators    int      // default 4
-	FullNodes     int      // nodes after the validators, each with a funded "operator" key
-	ConsensusMode string   // --consensus-mode; "" leaves the default (poa)
-	Env           []string // extra environment for every node, e.g. "BLOCK_TIME=500ms"
+	Validators    int           // default 4
+	FullNodes     int           // nodes after the validators, each with a funded "operator" key
+	ConsensusMode string        // --consensus-mode; "" leaves the default (poa)
+	VotingPeriod  time.Duration // --voting-period (expedited: half); 0 leaves the default 60s
+	Env           []string      // extra environment for every node, e.g. "BLOCK_TIME=500ms"
 }
 
 // localnet is a running (or stopped) multi-node network under test.
@@ -84,6 +85,9 @@ func createLocalnet(t *testing.T, opts localnetOptions) *localnet {
 		"--base-port", strconv.Itoa(freeBasePort(t, total*localnetStride))}
 	if opts.ConsensusMode != "" {
 		args = append(args, "--consensus-mode", opts.ConsensusMode)
+	}
+	if opts.VotingPeriod != 0 {
+		args = append(args, "--voting-period", opts.VotingPeriod.String())
 	}
 	runBin(t, nil, args...)
 	return loadLocalnet(t, dir, opts.Env)

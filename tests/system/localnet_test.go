@@ -1,6 +1,7 @@
 package system
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,7 +117,7 @@ func TestLocalnetCommand(t *testing.T) {
 	}
 
 	start := []string{"localnet", "start", "--home", dir, "--validators", "3", "--full-nodes", "1",
-		"--base-port", itoa(int64(base)), "--wait", "3m"}
+		"--base-port", itoa(int64(base)), "--voting-period", "20s", "--wait", "3m"}
 	out = runBin(t, []string{"CONSENSUS_MODE=hybrid"}, start...)
 	for _, want := range []string{"(created)", "3 validators, 1 full nodes, consensus mode hybrid", "blocks are being produced"} {
 		if !strings.Contains(out, want) {
@@ -147,9 +148,21 @@ func TestLocalnetCommand(t *testing.T) {
 			t.Errorf("status of node%d: want running, a height, 3 peers, validator %s; got %+v", i, wantValidator, row)
 		}
 	}
-	// CONSENSUS_MODE=hybrid reached the chain's x/poa params.
+	// CONSENSUS_MODE=hybrid reached the chain's x/poa params, --voting-period its gov params.
 	if params := n0.mustCLI("query", "poa", "params", "--output", "json"); !strings.Contains(params, "MODE_HYBRID") {
 		t.Errorf("CONSENSUS_MODE=hybrid, but x/poa params are %s", params)
+	}
+	var gov struct {
+		Params struct {
+			VotingPeriod          string `json:"voting_period"`
+			ExpeditedVotingPeriod string `json:"expedited_voting_period"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(n0.mustCLI("query", "gov", "params", "--output", "json")), &gov); err != nil {
+		t.Fatal(err)
+	}
+	if gov.Params.VotingPeriod != "20s" || gov.Params.ExpeditedVotingPeriod != "10s" {
+		t.Errorf("--voting-period 20s, but gov params have %+v", gov.Params)
 	}
 
 	// The full node's operator key is funded and its consensus key at hand,

@@ -21,6 +21,7 @@ const (
 	flagBasePort      = "base-port"
 	flagConsensusMode = "consensus-mode"
 	flagWait          = "wait"
+	flagVotingPeriod  = "voting-period"
 	flagStopTimeout   = "timeout"
 
 	defaultLocalnetValidators = 4
@@ -88,6 +89,7 @@ node's ports.`,
 			opts.Validators, _ = cmd.Flags().GetInt(flagValidators)
 			opts.FullNodes, _ = cmd.Flags().GetInt(flagFullNodes)
 			opts.BasePort, _ = cmd.Flags().GetInt(flagBasePort)
+			opts.VotingPeriod, _ = cmd.Flags().GetDuration(flagVotingPeriod)
 			reset, _ := cmd.Flags().GetBool(flagReset)
 			noStart, _ := cmd.Flags().GetBool(flagNoStart)
 			wait, _ := cmd.Flags().GetDuration(flagWait)
@@ -152,6 +154,7 @@ node's ports.`,
 	cmd.Flags().Int(flagFullNodes, 0, "number of extra full nodes, each with a funded operator key (first run only)")
 	cmd.Flags().Int(flagBasePort, DefaultLocalnetBasePort, "node0's first port; node i uses base+10*i … base+10*i+9 (first run only)")
 	cmd.Flags().String(flagConsensusMode, string(DefaultConsensusMode), "validator governance at genesis: poa, hybrid or pos (overrides "+EnvConsensusMode+"; first run only)")
+	cmd.Flags().Duration(flagVotingPeriod, DefaultLocalnetVotingPeriod, "governance voting and deposit period; expedited proposals get half (first run only)")
 	cmd.Flags().Bool(flagReset, false, "stop and delete the localnet first, then create a new one")
 	cmd.Flags().Bool(flagNoStart, false, "create the localnet if needed, but start no node")
 	cmd.Flags().Duration(flagWait, defaultLocalnetWait, "how long to wait for blocks after starting the nodes (0: do not wait)")
@@ -170,6 +173,9 @@ func checkResumeOptions(l *Localnet, o LocalnetOptions, cmd *cobra.Command, mode
 	}
 	if cmd.Flags().Changed(flagBasePort) && o.BasePort != l.BasePort {
 		conflicts = append(conflicts, fmt.Sprintf("base port %d", l.BasePort))
+	}
+	if cmd.Flags().Changed(flagVotingPeriod) && o.votingPeriod().String() != l.VotingPeriod {
+		conflicts = append(conflicts, "voting period "+l.VotingPeriod)
 	}
 	if modeExplicit && o.ConsensusMode != l.ConsensusMode {
 		conflicts = append(conflicts, fmt.Sprintf("consensus mode %s (a running chain changes mode by governance)", l.ConsensusMode))

@@ -36,9 +36,11 @@ const (
 	// localnetOperatorKey is every node's operator key in its own keyring.
 	localnetOperatorKey = "operator"
 
-	// Governance and unbonding periods short enough for tests and demos.
-	localnetVotingPeriod    = 60 * time.Second
-	localnetExpeditedPeriod = 30 * time.Second
+	// DefaultLocalnetVotingPeriod is the governance voting (and deposit)
+	// period of a new localnet; expedited proposals get half of it.
+	DefaultLocalnetVotingPeriod = 60 * time.Second
+	// minLocalnetVotingPeriod leaves validators time to vote at all.
+	minLocalnetVotingPeriod = 2 * time.Second
 	localnetUnbondingTime   = 5 * time.Minute
 )
 
@@ -113,6 +115,7 @@ type Localnet struct {
 	BasePort      int            `json:"base_port"`
 	Validators    int            `json:"validators"`
 	FullNodes     int            `json:"full_nodes"`
+	VotingPeriod  string         `json:"voting_period"` // a Go duration, e.g. "1m0s"
 	Nodes         []LocalnetNode `json:"nodes"`
 	// Facade is true when the nodes' app.toml has the AITBC facade's [facade]
 	// section, whose listeners were then moved to each node's facade ports.
@@ -133,6 +136,15 @@ type LocalnetOptions struct {
 	FullNodes     int
 	BasePort      int
 	ConsensusMode ConsensusMode
+	VotingPeriod  time.Duration // 0: DefaultLocalnetVotingPeriod
+}
+
+// votingPeriod is the governance voting period the options ask for.
+func (o LocalnetOptions) votingPeriod() time.Duration {
+	if o.VotingPeriod == 0 {
+		return DefaultLocalnetVotingPeriod
+	}
+	return o.VotingPeriod
 }
 
 // Validate checks the node counts and that every port fits.
@@ -153,6 +165,9 @@ func (o LocalnetOptions) Validate() error {
 	}
 	if _, err := ParseConsensusMode(string(o.ConsensusMode)); err != nil {
 		return fmt.Errorf("consensus mode %q: %w", o.ConsensusMode, err)
+	}
+	if o.votingPeriod() < minLocalnetVotingPeriod {
+		return fmt.Errorf("--%s %s: want at least %s", flagVotingPeriod, o.VotingPeriod, minLocalnetVotingPeriod)
 	}
 	return nil
 }
@@ -230,6 +245,7 @@ func PrepareLocalnet(dir string, o LocalnetOptions) (*Localnet, bool, error) {
 		BasePort:      o.BasePort,
 		Validators:    o.Validators,
 		FullNodes:     o.FullNodes,
+		VotingPeriod:  o.votingPeriod().String(),
 		Nodes:         localnetLayout(o),
 		dir:           staging,
 	}
@@ -300,7 +316,11 @@ func buildLocalnet(l *Localnet) error {
 			return fmt.Errorf("add-genesis-account %s: %w", acc.Name, err)
 		}
 	}
-	if err := setGenesisPeriods(genesisFile, localnetVotingPeriod, localnetExpeditedPeriod, localnetUnbondingTime); err != nil {
+	voting, err := time.ParseDuration(l.VotingPeriod)
+	if err != nil {
+		return err
+	}
+	if err := setGenesisPeriods(genesisFile, voting, voting/2, localnetUnbondingTime); err != nil {
 		return err
 	}
 	poaMode, err := l.ConsensusMode.PoAMode()

@@ -63,6 +63,7 @@ func TestLocalnetOptionsValidate(t *testing.T) {
 		{"privileged ports", func(o *LocalnetOptions) { o.BasePort = 80 }, "--base-port"},
 		{"ports past 65535", func(o *LocalnetOptions) { o.BasePort = 65500 }, "--base-port"},
 		{"unknown mode", func(o *LocalnetOptions) { o.ConsensusMode = "dpos" }, "consensus mode"},
+		{"voting period too short", func(o *LocalnetOptions) { o.VotingPeriod = time.Second }, "--voting-period"},
 	}
 	for _, c := range cases {
 		o := ok
@@ -141,7 +142,7 @@ func TestResolveConsensusMode(t *testing.T) {
 // commands and checks what the nodes will run with.
 func TestPrepareLocalnet(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "localnet")
-	opts := LocalnetOptions{Validators: 2, FullNodes: 1, BasePort: 20000, ConsensusMode: ConsensusModeHybrid}
+	opts := LocalnetOptions{Validators: 2, FullNodes: 1, BasePort: 20000, ConsensusMode: ConsensusModeHybrid, VotingPeriod: 20 * time.Second}
 	l, created, err := PrepareLocalnet(dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -232,9 +233,18 @@ func TestPrepareLocalnet(t *testing.T) {
 				Mode string `json:"mode"`
 			} `json:"params"`
 		} `json:"poa"`
+		Gov struct {
+			Params struct {
+				VotingPeriod          string `json:"voting_period"`
+				ExpeditedVotingPeriod string `json:"expedited_voting_period"`
+			} `json:"params"`
+		} `json:"gov"`
 	}
 	if err := json.Unmarshal(genesis.AppState, &state); err != nil {
 		t.Fatal(err)
+	}
+	if p := state.Gov.Params; p.VotingPeriod != "20s" || p.ExpeditedVotingPeriod != "10s" || l.VotingPeriod != "20s" {
+		t.Fatalf("gov voting periods %+v (localnet.json %q), want 20s and expedited 10s", p, l.VotingPeriod)
 	}
 	if state.Poa.Params.Mode != "MODE_HYBRID" {
 		t.Fatalf("genesis x/poa mode %q, want MODE_HYBRID from the hybrid option", state.Poa.Params.Mode)
