@@ -55,12 +55,18 @@ public test accounts faucet, alice, bob and carol. INSECURE: for local use only.
 	return cmd
 }
 
-// localnetDir is --home when given, else the default localnet directory.
+// localnetDir is --home when given, else the default localnet directory,
+// made absolute: the nodes run with --home <dir>/nodeI, and their command
+// lines identify them whichever directory a later command is run from.
 func localnetDir(cmd *cobra.Command) string {
+	dir := DefaultLocalnetHome()
 	if f := cmd.Flags().Lookup("home"); f != nil && f.Changed {
-		return f.Value.String()
+		dir = f.Value.String()
 	}
-	return DefaultLocalnetHome()
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir
 }
 
 func localnetStartCmd() *cobra.Command {

@@ -422,3 +422,20 @@ func TestLastLogLine(t *testing.T) {
 		t.Fatalf("last line %q", got)
 	}
 }
+
+// A relative --home becomes absolute, so that a node started from one
+// directory is recognised by a status or stop run from another.
+func TestLocalnetDirIsAbsolute(t *testing.T) {
+	cmd := localnetStatusCmd()
+	cmd.Flags().String("home", "", "")
+	if got := localnetDir(cmd); got != DefaultLocalnetHome() || !filepath.IsAbs(got) {
+		t.Fatalf("default localnet dir %q, want %q", got, DefaultLocalnetHome())
+	}
+	if err := cmd.Flags().Set("home", "rel/localnet"); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if got, want := localnetDir(cmd), filepath.Join(wd, "rel", "localnet"); got != want {
+		t.Fatalf("localnet dir %q, want %q", got, want)
+	}
+}
