@@ -113,6 +113,7 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		snapshot.Cmd(newApp),
 		devnetCmd(),
 		localnetCmd(),
+		benchCmd(),
 	)
 	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{})
 	rootCmd.AddCommand(
