@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -550,11 +551,11 @@ func blockStats(blocks []blockSeen, rounds map[int64]int32) BlockStats {
 	}
 	bs.TxsPerBlockMean = round1(float64(total) / float64(len(span)))
 	if first > 0 {
-		bs.SpanSeconds = span[len(span)-1].time.Sub(blocks[first-1].time).Seconds()
+		bs.SpanSeconds = ms(span[len(span)-1].time.Sub(blocks[first-1].time)) / 1000
 	} else if len(span) > 1 {
 		// No earlier block was read: count the first block's interval as the mean of the rest.
 		inner := span[len(span)-1].time.Sub(span[0].time).Seconds()
-		bs.SpanSeconds = inner * float64(len(span)) / float64(len(span)-1)
+		bs.SpanSeconds = math.Round(inner*float64(len(span))/float64(len(span)-1)*1000) / 1000
 	}
 	if len(intervals) > 0 {
 		var sum time.Duration
