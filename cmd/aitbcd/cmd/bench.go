@@ -116,7 +116,7 @@ Example against the devnet:
 	f.Duration("duration", 30*time.Second, "send for at most this long")
 	f.Int("connections", 8, "parallel RPC connections")
 	f.String("kind", loadgen.KindSend, "transaction kind: send (bank MsgSend) or job (x/compute MsgSubmitJob)")
-	f.Uint64(flags.FlagGas, 0, "gas limit per transaction (0: 100000 for send, 160000 for job)")
+	f.Uint64(flags.FlagGas, 0, "gas limit per transaction (0: 80000 for send, 160000 for job)")
 	f.String("gas-price", app.DefaultMinGasPrices, "gas price the fees are computed at")
 	f.Duration("drain-timeout", 60*time.Second, "after sending, wait at most this long for commits")
 	f.Int64("seed", 0, "derives the load accounts' keys (0: from the clock, new accounts every run)")

@@ -148,8 +148,8 @@ func TestBlockStats(t *testing.T) {
 	if bs.RoundsMax != 3 || bs.RoundsMean != 1.5 || bs.HeightsMultiRnds != 1 {
 		t.Fatalf("rounds %+v", bs)
 	}
-	if bs.SpanSeconds != 0.9 {
-		t.Fatalf("span %v s, want 0.9", bs.SpanSeconds)
+	if bs.SpanSeconds != 0.7 || bs.OursAfterFirst != 10 {
+		t.Fatalf("span %v s with %d load txs after the first block, want 0.7 s and 10", bs.SpanSeconds, bs.OursAfterFirst)
 	}
 	if got := blockStats(blocks[:1], rounds); got.Count != 0 {
 		t.Fatalf("blocks without load transactions gave %+v", got)
