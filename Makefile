@@ -16,7 +16,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -77,7 +77,26 @@ test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
 
 ## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
-bench: bench-compute
+bench: bench-compute bench-speedtest bench-load
+
+## bench-speedtest: execution only (SDK tools/speedtest), the app next to a stock SDK baseline in one run.
+SPEEDTEST_ACCOUNTS ?= 10000
+bench-speedtest:
+	go test -run '^$$' -bench Speedtest -benchtime 1x -count 3 -timeout 60m ./tests/speedtest/ -args -accounts $(SPEEDTEST_ACCOUNTS)
+
+## bench-load: `aitbcd bench load` saturation and half-rate runs (3 each, medians) on fresh networks.
+bench-load: bench-load-devnet bench-load-localnet bench-load-job
+
+bench-load-devnet: build
+	scripts/bench-load.sh devnet 1s
+	scripts/bench-load.sh devnet 200ms
+
+bench-load-localnet: build
+	scripts/bench-load.sh localnet 1s
+	scripts/bench-load.sh localnet 200ms
+
+bench-load-job: build
+	KIND=job scripts/bench-load.sh devnet 1s
 
 bench-compute:
 	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
