@@ -13,6 +13,9 @@
 #   ACCOUNTS=2000   load accounts per run
 #   BASE_PORT=46600 first loopback port of the network
 #   OUT=            directory to keep every run's JSON report in
+#   START_FLAGS=    extra `aitbcd start` flags for the devnet node, e.g. "--iavl-disable-fastnode"
+#                   (app.toml keys without a flag: AITBCD_<KEY> in the environment, e.g.
+#                   AITBCD_IAVL_CACHE_SIZE=100000)
 #   AITBCD_BIN=build/aitbcd
 set -euo pipefail
 
@@ -45,7 +48,7 @@ devnet)
 	"$bin" devnet --home "$home" --no-start >/dev/null
 	BLOCK_TIME=$block_time setsid "$bin" devnet --home "$home" -- \
 		--p2p.laddr "tcp://127.0.0.1:$base" --rpc.laddr "tcp://127.0.0.1:$rpc_port" \
-		--grpc.address "127.0.0.1:$((base + 2))" --api.address "tcp://127.0.0.1:$((base + 3))" \
+		--grpc.address "127.0.0.1:$((base + 2))" --api.address "tcp://127.0.0.1:$((base + 3))" ${START_FLAGS:-} \
 		>"$work/devnet.log" 2>&1 &
 	pids=($!)
 	;;
@@ -79,7 +82,7 @@ run() {
 
 median() { jq -s "map($1) | sort | .[(length - 1) / 2 | floor]" "${@:2}"; }
 
-echo "# $net, BLOCK_TIME=$block_time, kind=$kind, $runs runs of $duration, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $net, BLOCK_TIME=$block_time, kind=$kind, start flags '${START_FLAGS:-}', $runs runs of $duration, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq 1 "$runs"); do run "sat$i" "$sat_rate"; done
 sat=$(median .committed_tps "$out"/sat*.json)
 half=${HALF_RATE:-$(jq -n "$sat / 2 | floor")}
