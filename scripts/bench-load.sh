@@ -11,7 +11,8 @@
 #   HALF_RATE=      rate of the latency runs (default: half the median saturation TPS)
 #   KIND=send       send (bank MsgSend) or job (x/compute MsgSubmitJob)
 #   ACCOUNTS=2000   load accounts per run
-#   BASE_PORT=46600 first loopback port of the network
+#   BASE_PORT=27600 first loopback port of the network: below the kernel's ephemeral range
+#                   (32768-60999 here), where the load's own client connections could hold it
 #   OUT=            directory to keep every run's JSON report in
 #   START_FLAGS=    extra `aitbcd start` flags for the devnet node, e.g. "--iavl-disable-fastnode"
 #                   (app.toml keys without a flag: AITBCD_<KEY> in the environment, e.g.
@@ -27,13 +28,15 @@ duration=${DURATION:-30s}
 sat_rate=${SAT_RATE:-4000}
 kind=${KIND:-send}
 accounts=${ACCOUNTS:-2000}
-base=${BASE_PORT:-46600}
+base=${BASE_PORT:-27600}
 work=$(mktemp -d /tmp/aitbc-bench.XXXXXX)
 out=${OUT:-$work/out}
 mkdir -p "$out"
 
 pids=()
 cleanup() {
+	# Localnet nodes that started before another failed are known by their pid files only.
+	for f in "$work"/localnet/node*/aitbcd.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
 	for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
 	sleep 2
 	for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
