@@ -5,7 +5,7 @@
 // measured on the same machine under the same load.
 //
 //	make bench-speedtest
-//	go test -run '^$' -bench Speedtest -benchtime 1x -count 3 ./tests/speedtest/ -args -accounts 10000
+//	go test -run '^$' -bench Speedtest -benchtime 1x ./tests/speedtest/ -args -accounts 10000 -blocks 10
 package speedtest
 
 import (
