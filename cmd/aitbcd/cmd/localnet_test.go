@@ -194,6 +194,7 @@ func TestPrepareLocalnet(t *testing.T) {
 		for _, want := range []string{
 			"address = \"tcp://127.0.0.1:" + strconv.Itoa(n.Ports.API) + "\"",
 			"address = \"127.0.0.1:" + strconv.Itoa(n.Ports.GRPC) + "\"",
+			"iavl-cache-size = " + strconv.Itoa(DefaultIAVLCacheSize) + "\n", // init's default, not the SDK's
 		} {
 			if !strings.Contains(appToml, want) {
 				t.Errorf("%s app.toml lacks %q", n.Name, want)
