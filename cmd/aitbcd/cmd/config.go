@@ -8,6 +8,7 @@ import (
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/indexer"
 )
 
 // Default addresses of the Cosmos services. gRPC moves off the SDK's 9090,
@@ -22,6 +23,12 @@ const (
 	DefaultQueryGasLimit = 50_000_000
 )
 
+// appConfig is app.toml: the SDK's sections and AITBC's own.
+type appConfig struct {
+	serverconfig.Config `mapstructure:",squash"`
+	Indexer             indexer.Config `mapstructure:"indexer"`
+}
+
 // initAppConfig returns the app.toml template and defaults written by `init`
 // and read at start. Validators enforce a minimum gas price unless an operator
 // changes it deliberately.
@@ -32,7 +39,8 @@ func initAppConfig() (string, any) {
 	cfg.GRPC.Address = DefaultGRPCAddress
 	cfg.API.Enable = true
 	cfg.API.Address = DefaultAPIAddress
-	return serverconfig.DefaultConfigTemplate, cfg
+	return serverconfig.DefaultConfigTemplate + indexer.ConfigTemplate,
+		appConfig{Config: *cfg, Indexer: indexer.DefaultConfig()}
 }
 
 // initCometConfig returns the config.toml defaults written by `init`.

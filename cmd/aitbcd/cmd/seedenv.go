@@ -15,6 +15,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
 
+	"github.com/aitbc/chain/indexer"
 	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
@@ -25,6 +26,7 @@ const (
 	EnvBlockTime     = "BLOCK_TIME"
 	EnvLogLevel      = "LOG_LEVEL"
 	EnvConsensusMode = "CONSENSUS_MODE"
+	EnvDatabaseURL   = indexer.EnvDatabaseURL
 )
 
 // MaxBlockTime bounds BLOCK_TIME: past a minute a devnet is not a devnet.
@@ -38,6 +40,9 @@ type SeedEnv struct {
 	// in; POA when CONSENSUS_MODE is unset. A running chain changes mode only
 	// by governance.
 	ConsensusMode poatypes.Mode
+	// DatabaseURL selects the SQL index database ("" when DATABASE_URL is
+	// unset: app.toml's indexer.database-url, or SQLite in the data directory).
+	DatabaseURL string
 }
 
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
@@ -63,6 +68,13 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 			return SeedEnv{}, fmt.Errorf("invalid %s=%q: want poa, hybrid or pos", EnvConsensusMode, raw)
 		}
 		env.ConsensusMode = mode
+	}
+	if raw := strings.TrimSpace(getenv(EnvDatabaseURL)); raw != "" {
+		// Syntax only here; the database itself is opened by the indexer.
+		if _, err := indexer.ParseDatabaseURL(raw, ""); err != nil {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvDatabaseURL, indexer.Redact(raw), err)
+		}
+		env.DatabaseURL = raw
 	}
 	return env, nil
 }

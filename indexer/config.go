@@ -1,0 +1,54 @@
+package indexer
+
+import "time"
+
+// Config is the [indexer] section of app.toml.
+type Config struct {
+	// Enable runs the indexer inside `aitbcd start`.
+	Enable bool `mapstructure:"enable"`
+	// DatabaseURL selects the database; DATABASE_URL overrides it. Empty
+	// means the SQLite file data/index.db in the node's home.
+	DatabaseURL string `mapstructure:"database-url"`
+	// PollInterval is how often a caught-up indexer looks for a new block.
+	PollInterval time.Duration `mapstructure:"poll-interval"`
+	// BatchSize is the most blocks fetched and written in one SQL transaction.
+	BatchSize int `mapstructure:"batch-size"`
+}
+
+// DefaultConfig is what `aitbcd init` writes.
+func DefaultConfig() Config {
+	return Config{Enable: true, PollInterval: DefaultPollInterval, BatchSize: DefaultBatchSize}
+}
+
+// Viper keys of the [indexer] section.
+const (
+	FlagEnable       = "indexer.enable"
+	FlagDatabaseURL  = "indexer.database-url"
+	FlagPollInterval = "indexer.poll-interval"
+	FlagBatchSize    = "indexer.batch-size"
+)
+
+// ConfigTemplate is the app.toml text of the [indexer] section.
+const ConfigTemplate = `
+###############################################################################
+###                           SQL Indexer                                   ###
+###############################################################################
+
+[indexer]
+
+# Write every committed block (txs, events, accounts touched) into SQL, behind
+# commit: the indexer never halts or slows consensus.
+enable = {{ .Indexer.Enable }}
+
+# The index database: empty for the SQLite file data/index.db in the node's
+# home, "sqlite:///absolute/path.db", or "postgresql://user:pass@host:5432/db".
+# The DATABASE_URL environment variable overrides this setting.
+database-url = "{{ .Indexer.DatabaseURL }}"
+
+# How often a caught-up indexer asks the node for a new block.
+poll-interval = "{{ .Indexer.PollInterval }}"
+
+# The most blocks fetched, held in memory and written in one SQL transaction
+# while catching up.
+batch-size = {{ .Indexer.BatchSize }}
+`

@@ -1,0 +1,219 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
+	"cosmossdk.io/log/v2"
+)
+
+// Source is where blocks come from: CometBFT RPC, in-process (the node's
+// local client) or over HTTP. It serves from the node's block store and the
+// stored FinalizeBlock results.
+type Source interface {
+	Status(ctx context.Context) (*coretypes.ResultStatus, error)
+	Block(ctx context.Context, height *int64) (*coretypes.ResultBlock, error)
+	BlockResults(ctx context.Context, height *int64) (*coretypes.ResultBlockResults, error)
+}
+
+// Options configure an Indexer.
+type Options struct {
+	Target      Target
+	Source      Source
+	Decoder     TxDecoder
+	Projections []Projection
+	// AccountPrefix is the bech32 prefix of account addresses ("ait"); event
+	// attribute values with it count as accounts a tx touched.
+	AccountPrefix string
+	// PollInterval is how often a caught-up indexer asks for a new height.
+	PollInterval time.Duration
+	// BatchSize bounds how many blocks are fetched, held in memory and
+	// written in one SQL transaction while catching up.
+	BatchSize int
+	// MaxBackoff caps the wait between retries when the database or the
+	// node is unreachable.
+	MaxBackoff time.Duration
+	Logger     log.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultPollInterval = 200 * time.Millisecond
+	DefaultBatchSize    = 50
+	DefaultMaxBackoff   = 10 * time.Second
+	minBackoff          = 250 * time.Millisecond
+)
+
+// Indexer follows the chain behind commit and writes every block into the
+// store. It only reads from the node, so it can neither halt nor slow
+// consensus beyond the RPC reads it makes; when the database is down it
+// waits and retries with back-off, holding at most one batch in memory.
+type Indexer struct {
+	opts  Options
+	store *Store
+}
+
+// New checks options; the database is opened by Run (and re-opened after an outage).
+func New(opts Options) (*Indexer, error) {
+	if opts.Source == nil {
+		return nil, errors.New("indexer: no block source")
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	return &Indexer{opts: opts}, nil
+}
+
+// Run indexes until ctx is cancelled (it then returns nil). Errors of the
+// database or the node are logged and retried with exponential back-off.
+func (ix *Indexer) Run(ctx context.Context) error {
+	_, err := ix.run(ctx, false)
+	return err
+}
+
+// CatchUp indexes up to the node's latest height at the time of the call
+// and returns the height reached. Errors are returned, not retried.
+func (ix *Indexer) CatchUp(ctx context.Context) (int64, error) {
+	return ix.run(ctx, true)
+}
+
+// Close closes the database if Run or CatchUp opened it.
+func (ix *Indexer) Close() error {
+	if ix.store == nil {
+		return nil
+	}
+	err := ix.store.Close()
+	ix.store = nil
+	return err
+}
+
+func (ix *Indexer) run(ctx context.Context, once bool) (int64, error) {
+	logger := ix.opts.Logger
+	backoff := time.Duration(0)
+	failing := false
+	stopAt := int64(-1)
+	for {
+		if backoff > 0 {
+			select {
+			case <-ctx.Done():
+				return 0, nil
+			case <-time.After(backoff):
+			}
+		}
+		reached, caughtUp, err := ix.step(ctx, &stopAt, once)
+		if ctx.Err() != nil {
+			return reached, nil
+		}
+		if err != nil {
+			if once {
+				return reached, err
+			}
+			backoff = nextBackoff(backoff, ix.opts.MaxBackoff)
+			if !failing {
+				logger.Error("indexer: will retry", "err", err, "retry_in", backoff)
+			} else {
+				logger.Debug("indexer: still failing", "err", err, "retry_in", backoff)
+			}
+			failing = true
+			continue
+		}
+		if failing {
+			logger.Info("indexer: recovered", "height", reached)
+			failing = false
+		}
+		if once && caughtUp {
+			return reached, nil
+		}
+		backoff = 0
+		if caughtUp {
+			backoff = ix.opts.PollInterval
+		}
+	}
+}
+
+func nextBackoff(cur, max time.Duration) time.Duration {
+	if cur < minBackoff {
+		return minBackoff
+	}
+	if cur*2 > max {
+		return max
+	}
+	return cur * 2
+}
+
+// step opens the database if needed and writes at most one batch. It reports
+// the cursor and whether the indexer has reached the node's latest height.
+func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, bool, error) {
+	if ix.store == nil {
+		s, err := Open(ctx, ix.opts.Target, ix.opts.Projections...)
+		if err != nil {
+			return 0, false, err
+		}
+		ix.store = s
+		ix.opts.Logger.Info("indexer: database ready", "db", ix.opts.Target.String())
+	}
+	// The cursor is read every time: `aitbcd index rebuild` may have moved it.
+	cursor, err := ix.store.Cursor(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the cursor: %w", err)
+	}
+	status, err := ix.opts.Source.Status(ctx)
+	if err != nil {
+		return cursor, false, fmt.Errorf("node status: %w", err)
+	}
+	latest := status.SyncInfo.LatestBlockHeight
+	if once {
+		if *stopAt < 0 {
+			*stopAt = latest
+		}
+		latest = min(latest, *stopAt)
+	}
+	next := cursor + 1
+	if earliest := status.SyncInfo.EarliestBlockHeight; next < earliest {
+		// The node's block store starts later (state sync, pruning): what is
+		// before it cannot be indexed from this node.
+		ix.opts.Logger.Info("indexer: skipping heights the node no longer has", "from", next, "to", earliest-1)
+		next = earliest
+	}
+	if next > latest {
+		return cursor, true, nil
+	}
+	last := min(latest, next+int64(ix.opts.BatchSize)-1)
+	blocks := make([]*Block, 0, last-next+1)
+	for h := next; h <= last; h++ {
+		b, err := ix.fetch(ctx, h)
+		if err != nil {
+			return cursor, false, err
+		}
+		blocks = append(blocks, b)
+	}
+	if err := ix.store.WriteBlocks(ctx, blocks); err != nil {
+		return cursor, false, fmt.Errorf("writing blocks %d-%d: %w", next, last, err)
+	}
+	return last, last >= latest, nil
+}
+
+func (ix *Indexer) fetch(ctx context.Context, h int64) (*Block, error) {
+	rb, err := ix.opts.Source.Block(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", h, err)
+	}
+	rr, err := ix.opts.Source.BlockResults(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("block results %d: %w", h, err)
+	}
+	return FromRPC(rb, rr, ix.opts.Decoder, ix.opts.AccountPrefix)
+}
