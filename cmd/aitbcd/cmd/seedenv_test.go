@@ -36,6 +36,10 @@ func TestLoadSeedEnv(t *testing.T) {
 		{name: "unknown mode", env: map[string]string{"CONSENSUS_MODE": "dpos"}, errNames: "CONSENSUS_MODE"},
 		{name: "unknown level", env: map[string]string{"LOG_LEVEL": "loud"}, errNames: "LOG_LEVEL"},
 		{name: "bad filter", env: map[string]string{"LOG_LEVEL": "consensus:shout"}, errNames: "LOG_LEVEL"},
+		{name: "sqlite database", env: map[string]string{"DATABASE_URL": "sqlite:///var/lib/aitbc/index.db"}},
+		{name: "postgres database", env: map[string]string{"DATABASE_URL": "postgresql://aitbc:pw@127.0.0.1:5432/aitbc"}},
+		{name: "relative sqlite path", env: map[string]string{"DATABASE_URL": "sqlite://blockchain.db"}, errNames: "DATABASE_URL"},
+		{name: "unknown database", env: map[string]string{"DATABASE_URL": "mysql://root@localhost/aitbc"}, errNames: "DATABASE_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
