@@ -91,16 +91,26 @@ func ParseDatabaseURL(raw, dataDir string) (Target, error) {
 	}
 }
 
-// Redact replaces the password of a URL with "xxxxx".
+// Redact replaces the password of a URL with "xxxxx", also in a URL that
+// does not parse (a bad port, say).
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
 		return raw
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
 	}
-	return u.String()
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	if !hasPassword {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // redactErr keeps a parse error from echoing the password in raw.

@@ -64,6 +64,20 @@ func TestParseDatabaseURL(t *testing.T) {
 	}
 }
 
+func TestRedact(t *testing.T) {
+	for raw, want := range map[string]string{
+		"postgresql://aitbc:secret@127.0.0.1:5432/aitbc":     "postgresql://aitbc:xxxxx@127.0.0.1:5432/aitbc",
+		"postgresql://aitbc:secret@127.0.0.1:notaport/aitbc": "postgresql://aitbc:xxxxx@127.0.0.1:notaport/aitbc",
+		"postgres://aitbc@host/db?password=no":               "postgres://aitbc@host/db?password=no",
+		"sqlite:///var/lib/index.db":                         "sqlite:///var/lib/index.db",
+		"not a url":                                          "not a url",
+	} {
+		if got := Redact(raw); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
 func TestRebind(t *testing.T) {
 	q := `SELECT a FROM t WHERE b = ? AND c IN (?, ?)`
 	if got := rebind(Postgres, q); got != `SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)` {
