@@ -1,6 +1,7 @@
 # AITBC chain: build, run and test aitbcd.
 #   make devnet   build and run a single-validator devnet (ait-devnet-1)
 #   make test     lint, unit, app-level and system tests
+#   make bench    benchmarks (figures for BENCHMARKS.md)
 
 BINARY      := build/aitbcd
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -11,7 +12,7 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
 
-.PHONY: all build install devnet devnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system bench bench-indexer clean
 
 all: build
 
@@ -54,6 +55,13 @@ test-unit:
 ## test-system: drive the real binary (single node: devnet, tx, restarts, bad input).
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
+
+## bench: benchmarks; figures go to BENCHMARKS.md and are never asserted.
+bench: bench-indexer
+
+## bench-indexer: SQL indexer throughput (blocks/s, tx/s) on SQLite and a throw-away PostgreSQL.
+bench-indexer:
+	scripts/bench-indexer.sh
 
 clean:
 	rm -rf build

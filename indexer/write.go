@@ -19,75 +19,129 @@ func (s *Store) WriteBlocks(ctx context.Context, blocks []*Block) error {
 	if len(blocks) == 0 {
 		return nil
 	}
+	for i := 1; i < len(blocks); i++ {
+		if blocks[i].Height <= blocks[i-1].Height {
+			return fmt.Errorf("blocks out of order: %d after %d", blocks[i].Height, blocks[i-1].Height)
+		}
+	}
 	return s.inTx(ctx, func(t *SQLTx) error {
+		first, last := blocks[0].Height, blocks[len(blocks)-1].Height
+		for _, table := range coreTables {
+			if last-first+1 == int64(len(blocks)) {
+				// Contiguous heights: one statement per table.
+				if err := t.Exec(ctx, `DELETE FROM `+table+` WHERE height >= ? AND height <= ?`, first, last); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, b := range blocks {
+				if err := t.Exec(ctx, `DELETE FROM `+table+` WHERE height = ?`, b.Height); err != nil {
+					return err
+				}
+			}
+		}
+		rows := newRowBuffer(s.dialect)
 		for _, b := range blocks {
-			if err := s.writeBlock(ctx, t, b); err != nil {
+			addBlockRows(rows, b)
+		}
+		if err := rows.flush(ctx, t); err != nil {
+			return err
+		}
+		for _, b := range blocks {
+			if err := s.project(ctx, t, b); err != nil {
 				return fmt.Errorf("block %d: %w", b.Height, err)
 			}
 		}
-		return setCursor(ctx, t, DefaultCursor, blocks[len(blocks)-1].Height)
+		return setCursor(ctx, t, DefaultCursor, last)
 	})
 }
 
-func (s *Store) writeBlock(ctx context.Context, t *SQLTx, b *Block) error {
-	for _, table := range coreTables {
-		if err := t.Exec(ctx, `DELETE FROM `+table+` WHERE height = ?`, b.Height); err != nil {
-			return err
-		}
-	}
-	if err := t.Exec(ctx, `INSERT INTO blocks (height, hash, time, chain_id, proposer, app_hash, num_txs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		b.Height, b.Hash, b.Time.UTC(), b.ChainID, b.Proposer, b.AppHash, len(b.Txs)); err != nil {
-		return err
-	}
-	if err := writeEvents(ctx, t, b.Height, b.Events); err != nil {
-		return err
-	}
+// The core tables' columns, in the order addBlockRows adds values.
+var coreColumns = map[string][]string{
+	"blocks":           {"height", "hash", "time", "chain_id", "proposer", "app_hash", "num_txs"},
+	"txs":              {"height", "tx_index", "hash", "code", "codespace", "log", "gas_wanted", "gas_used", "fee", "fee_payer", "memo", "signers", "msg_types"},
+	"tx_messages":      {"height", "tx_index", "msg_index", "type_url"},
+	"tx_fees":          {"height", "tx_index", "denom", "amount"},
+	"account_txs":      {"address", "height", "tx_index", "is_signer"},
+	"events":           {"height", "tx_index", "event_index", "type"},
+	"event_attributes": {"height", "tx_index", "event_index", "attr_index", "key", "value"},
+}
+
+func addBlockRows(rows *rowBuffer, b *Block) {
+	rows.add("blocks", b.Height, b.Hash, b.Time.UTC(), b.ChainID, b.Proposer, b.AppHash, len(b.Txs))
+	addEventRows(rows, b.Height, b.Events)
 	for _, tx := range b.Txs {
-		if err := t.Exec(ctx, `INSERT INTO txs (height, tx_index, hash, code, codespace, log, gas_wanted, gas_used, fee, fee_payer, memo, signers, msg_types)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			b.Height, tx.Index, tx.Hash, int64(tx.Code), tx.Codespace, tx.Log, tx.GasWanted, tx.GasUsed,
-			tx.FeeString(), tx.FeePayer, tx.Memo, strings.Join(tx.Signers, ","), strings.Join(tx.MsgTypes, ",")); err != nil {
-			return err
-		}
+		rows.add("txs", b.Height, tx.Index, tx.Hash, int64(tx.Code), tx.Codespace, tx.Log, tx.GasWanted, tx.GasUsed,
+			tx.FeeString(), tx.FeePayer, tx.Memo, strings.Join(tx.Signers, ","), strings.Join(tx.MsgTypes, ","))
 		for i, typeURL := range tx.MsgTypes {
-			if err := t.Exec(ctx, `INSERT INTO tx_messages (height, tx_index, msg_index, type_url) VALUES (?, ?, ?, ?)`,
-				b.Height, tx.Index, i, typeURL); err != nil {
-				return err
-			}
+			rows.add("tx_messages", b.Height, tx.Index, i, typeURL)
 		}
 		for _, c := range tx.Fee {
-			if err := t.Exec(ctx, `INSERT INTO tx_fees (height, tx_index, denom, amount) VALUES (?, ?, ?, ?)`,
-				b.Height, tx.Index, c.Denom, c.Amount); err != nil {
-				return err
-			}
+			rows.add("tx_fees", b.Height, tx.Index, c.Denom, c.Amount)
 		}
 		signer := map[string]bool{}
 		for _, a := range tx.Signers {
 			signer[a] = true
 		}
 		for _, a := range tx.Accounts {
-			if err := t.Exec(ctx, `INSERT INTO account_txs (address, height, tx_index, is_signer) VALUES (?, ?, ?, ?)`,
-				a, b.Height, tx.Index, signer[a]); err != nil {
-				return err
-			}
+			rows.add("account_txs", a, b.Height, tx.Index, signer[a])
 		}
-		if err := writeEvents(ctx, t, b.Height, tx.Events); err != nil {
-			return err
-		}
+		addEventRows(rows, b.Height, tx.Events)
 	}
-	return s.project(ctx, t, b)
 }
 
-func writeEvents(ctx context.Context, t *SQLTx, height int64, events []Event) error {
+func addEventRows(rows *rowBuffer, height int64, events []Event) {
 	for _, ev := range events {
-		if err := t.Exec(ctx, `INSERT INTO events (height, tx_index, event_index, type) VALUES (?, ?, ?, ?)`,
-			height, ev.TxIndex, ev.Index, ev.Type); err != nil {
-			return err
-		}
+		rows.add("events", height, ev.TxIndex, ev.Index, ev.Type)
 		for j, a := range ev.Attributes {
-			if err := t.Exec(ctx, `INSERT INTO event_attributes (height, tx_index, event_index, attr_index, key, value) VALUES (?, ?, ?, ?, ?, ?)`,
-				height, ev.TxIndex, ev.Index, j, a.Key, a.Value); err != nil {
-				return err
+			rows.add("event_attributes", height, ev.TxIndex, ev.Index, j, a.Key, a.Value)
+		}
+	}
+}
+
+// rowBuffer collects the rows of one write and inserts them with multi-row
+// INSERTs: a round trip per few hundred rows instead of one per row.
+type rowBuffer struct {
+	dialect Dialect
+	order   []string
+	values  map[string][]any
+}
+
+// maxParams keeps a statement under SQLite's and PostgreSQL's limits on bound parameters.
+const maxParams = 30000
+
+func newRowBuffer(d Dialect) *rowBuffer {
+	return &rowBuffer{dialect: d, values: map[string][]any{}}
+}
+
+func (r *rowBuffer) add(table string, vals ...any) {
+	if _, ok := r.values[table]; !ok {
+		r.order = append(r.order, table)
+	}
+	r.values[table] = append(r.values[table], vals...)
+}
+
+func (r *rowBuffer) flush(ctx context.Context, t *SQLTx) error {
+	for _, table := range r.order {
+		cols := coreColumns[table]
+		vals := r.values[table]
+		perStmt := maxParams / len(cols) * len(cols)
+		for len(vals) > 0 {
+			chunk := vals[:min(perStmt, len(vals))]
+			vals = vals[len(chunk):]
+			nrows := len(chunk) / len(cols)
+			row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+			var q strings.Builder
+			q.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+			for i := 0; i < nrows; i++ {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString(row)
+			}
+			// One-off statements: not prepared, so the cache of Exec stays small.
+			if _, err := t.tx.ExecContext(ctx, rebind(r.dialect, q.String()), chunk...); err != nil {
+				return fmt.Errorf("inserting %d rows into %s: %w", nrows, table, err)
 			}
 		}
 	}
