@@ -17,7 +17,9 @@ type Config struct {
 
 // DefaultConfig is what `aitbcd init` writes.
 func DefaultConfig() Config {
-	return Config{Enable: true, PollInterval: DefaultPollInterval, BatchSize: DefaultBatchSize}
+	// Inside the node, new-block notifications wake the indexer; the poll is
+	// only the fallback that catches anything they miss.
+	return Config{Enable: true, PollInterval: time.Second, BatchSize: DefaultBatchSize}
 }
 
 // Viper keys of the [indexer] section.
@@ -45,7 +47,8 @@ enable = {{ .Indexer.Enable }}
 # The DATABASE_URL environment variable overrides this setting.
 database-url = "{{ .Indexer.DatabaseURL }}"
 
-# How often a caught-up indexer asks the node for a new block.
+# New-block notifications wake the indexer; this is how often it also polls
+# for a new block, as a fallback.
 poll-interval = "{{ .Indexer.PollInterval }}"
 
 # The most blocks fetched, held in memory and written in one SQL transaction

@@ -37,7 +37,10 @@ type Options struct {
 	// MaxBackoff caps the wait between retries when the database or the
 	// node is unreachable.
 	MaxBackoff time.Duration
-	Logger     log.Logger
+	// Wake, when set, delivers new-block notifications: a caught-up indexer
+	// looks for the new block at once instead of at the next poll.
+	Wake   <-chan struct{}
+	Logger log.Logger
 }
 
 // Defaults of Options.
@@ -103,17 +106,22 @@ func (ix *Indexer) Close() error {
 func (ix *Indexer) run(ctx context.Context, once bool) (int64, error) {
 	logger := ix.opts.Logger
 	backoff := time.Duration(0)
-	failing := false
+	failing, caughtUp := false, false
 	stopAt := int64(-1)
 	for {
 		if backoff > 0 {
+			timer := time.NewTimer(backoff)
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				return 0, nil
-			case <-time.After(backoff):
+			case <-timer.C:
+			case <-ix.wakeWhenCaughtUp(caughtUp):
+				timer.Stop()
 			}
 		}
-		reached, caughtUp, err := ix.step(ctx, &stopAt, once)
+		reached, upToDate, err := ix.step(ctx, &stopAt, once)
+		caughtUp = upToDate && err == nil
 		if ctx.Err() != nil {
 			return reached, nil
 		}
@@ -142,6 +150,16 @@ func (ix *Indexer) run(ctx context.Context, once bool) (int64, error) {
 			backoff = ix.opts.PollInterval
 		}
 	}
+}
+
+// wakeWhenCaughtUp is the notification channel while the indexer waits for
+// a new block; during an error back-off it is nil (waits forever), so a new
+// block does not cut the back-off short.
+func (ix *Indexer) wakeWhenCaughtUp(caughtUp bool) <-chan struct{} {
+	if caughtUp {
+		return ix.opts.Wake
+	}
+	return nil
 }
 
 func nextBackoff(cur, max time.Duration) time.Duration {
@@ -216,4 +234,39 @@ func (ix *Indexer) fetch(ctx context.Context, h int64) (*Block, error) {
 		return nil, fmt.Errorf("block results %d: %w", h, err)
 	}
 	return FromRPC(rb, rr, ix.opts.Decoder, ix.opts.AccountPrefix)
+}
+
+// Subscriber is the part of a CometBFT RPC client that delivers events
+// (the node's in-process client implements it).
+type Subscriber interface {
+	Subscribe(ctx context.Context, subscriber, query string, outCapacity ...int) (<-chan coretypes.ResultEvent, error)
+}
+
+// NewBlockNotifications subscribes to the node's new block headers and turns
+// them into wake-ups for Options.Wake. The channel is drained at once, so a
+// slow indexer never fills the node's event buffers; a missed notification
+// only means the fallback poll finds the block.
+func NewBlockNotifications(ctx context.Context, sub Subscriber) (<-chan struct{}, error) {
+	events, err := sub.Subscribe(ctx, "aitbc-indexer", "tm.event = 'NewBlockHeader'", 16)
+	if err != nil {
+		return nil, err
+	}
+	wake := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-events:
+				if !ok {
+					return
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return wake, nil
 }

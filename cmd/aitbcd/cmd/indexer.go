@@ -51,6 +51,14 @@ func startIndexer(svrCtx *server.Context, clientCtx client.Context, ctx context.
 	}
 	opts := indexerOptions(v, target, source, clientCtx)
 	opts.Logger = svrCtx.Logger.With("module", "indexer")
+	if sub, ok := source.(indexer.Subscriber); ok && clientCtx.Client != nil {
+		// The in-process client: new-block events wake the indexer.
+		if wake, err := indexer.NewBlockNotifications(ctx, sub); err == nil {
+			opts.Wake = wake
+		} else {
+			svrCtx.Logger.Info("indexer: no new-block notifications, polling", "err", err)
+		}
+	}
 	if target.Dialect == indexer.SQLite {
 		// A local file that cannot be opened is a configuration error: say so now.
 		s, err := indexer.Open(ctx, target, opts.Projections...)
