@@ -27,7 +27,7 @@ type txResult struct {
 	RawLog string `json:"raw_log"`
 }
 
-func parseTxResult(t *testing.T, out string) txResult {
+func parseTxResult(t testing.TB, out string) txResult {
 	t.Helper()
 	var res txResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {

@@ -44,7 +44,7 @@ func (n *node) sendAndWait(fromKey, fromAddr, to, memo string) sentTx {
 
 // openIndex opens an index database the way the node does (migrations are
 // then already applied, so this only reads).
-func openIndex(t *testing.T, target indexer.Target) *indexer.Store {
+func openIndex(t testing.TB, target indexer.Target) *indexer.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -295,12 +295,12 @@ func (r *indexRun) stop() {
 
 // postgres is a throw-away PostgreSQL server from scripts/postgres-test.sh.
 type postgres struct {
-	t         *testing.T
+	t         testing.TB
 	dir, url  string
 	scriptBin string
 }
 
-func startPostgres(t *testing.T) *postgres {
+func startPostgres(t testing.TB) *postgres {
 	t.Helper()
 	script, _ := filepath.Abs("../../scripts/postgres-test.sh")
 	l, err := net.Listen("tcp", "127.0.0.1:0")

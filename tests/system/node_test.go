@@ -23,7 +23,7 @@ type ports struct {
 	RPC, P2P, GRPC, API int
 }
 
-func freePorts(t *testing.T) ports {
+func freePorts(t testing.TB) ports {
 	t.Helper()
 	var ls []net.Listener
 	next := func() int {
@@ -43,7 +43,7 @@ func freePorts(t *testing.T) ports {
 
 // node is one aitbcd home directory and, while running, its process.
 type node struct {
-	t     *testing.T
+	t     testing.TB
 	home  string
 	ports ports
 	proc  *exec.Cmd
@@ -51,7 +51,7 @@ type node struct {
 	log   *os.File
 }
 
-func newNode(t *testing.T, home string) *node {
+func newNode(t testing.TB, home string) *node {
 	return &node{t: t, home: home, ports: freePorts(t)}
 }
 
@@ -64,6 +64,9 @@ func (n *node) startArgs() []string {
 		"--p2p.laddr", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.P2P),
 		"--grpc.address", fmt.Sprintf("127.0.0.1:%d", n.ports.GRPC),
 		"--api.address", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.API),
+		// No profiler: `init` writes pprof_laddr = localhost:6060, which two
+		// nodes on one machine (parallel test runs) would fight over.
+		"--rpc.pprof_laddr", "",
 	}
 }
 
