@@ -169,7 +169,7 @@ func (n *node) signSends(keys []string, perSender int, to string) [][][]byte {
 		accNum, seq0 := jsonUint(accountNumberRE, account), jsonUint(sequenceRE, account)
 		from, _ := sdk.AccAddressFromBech32(addr)
 		f := clienttx.Factory{}.WithTxConfig(enc.TxConfig).WithKeybase(kr).WithChainID(testChainID).
-			WithAccountNumber(accNum).WithGas(100_000).WithFees("2500"+denom).WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
+			WithAccountNumber(accNum).WithGas(100_000).WithFees("2500" + denom).WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
 		for seq := seq0; seq < seq0+uint64(perSender); seq++ {
 			msg := banktypes.NewMsgSend(from, toAddr, sdk.NewCoins(sdk.NewCoin(denom, sdkmath.NewInt(1))))
 			builder, err := f.WithSequence(seq).BuildUnsignedTx(msg)
