@@ -204,6 +204,9 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 		// The node's block store starts later (state sync, pruning): what is
 		// before it cannot be indexed from this node.
 		ix.opts.Logger.Info("indexer: skipping heights the node no longer has", "from", next, "to", earliest-1)
+		if err := ix.store.SkipTo(ctx, earliest-1); err != nil {
+			return cursor, false, fmt.Errorf("moving the cursor to %d: %w", earliest-1, err)
+		}
 		next = earliest
 	}
 	if next > latest {

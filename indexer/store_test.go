@@ -175,6 +175,34 @@ func TestWriteIsIdempotentAndMovesTheCursor(t *testing.T) {
 	if err := s.Rewind(ctx, 0); err == nil {
 		t.Fatal("rewind to height 0 accepted")
 	}
+
+	// After the rewind, a writer that had gone ahead (the node's own indexer
+	// while `index rebuild` runs) may not leave a hole below the cursor.
+	if err := s.WriteBlocks(ctx, blocks[4:5]); !errors.Is(err, ErrCursorGap) {
+		t.Fatalf("writing block 5 over cursor 3: %v, want ErrCursorGap", err)
+	}
+	if c, _ := s.Cursor(ctx); c != 3 {
+		t.Fatalf("cursor %d after the refused write, want 3", c)
+	}
+	if err := s.WriteBlocks(ctx, blocks[3:5]); err != nil {
+		t.Fatal(err)
+	}
+	// Re-writing old blocks does not move the cursor back.
+	if err := s.WriteBlocks(ctx, blocks[0:2]); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursor(ctx); c != 5 {
+		t.Fatalf("cursor %d after re-writing blocks 1-2, want 5", c)
+	}
+	if err := s.SkipTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SkipTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Cursor(ctx); c != 9 {
+		t.Fatalf("cursor %d after SkipTo 9 and 7, want 9", c)
+	}
 }
 
 func TestQueries(t *testing.T) {

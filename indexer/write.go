@@ -12,9 +12,15 @@ import (
 // DefaultCursor names the cursor of the indexer that follows the chain.
 const DefaultCursor = "chain"
 
+// ErrCursorGap is returned by WriteBlocks for blocks that do not continue the
+// cursor: someone (`aitbcd index rebuild`) moved it back meanwhile.
+var ErrCursorGap = errors.New("blocks do not continue the cursor")
+
 // WriteBlocks stores blocks in one SQL transaction and moves the cursor to
 // the last one. Writing is idempotent: each height's rows are replaced, so a
-// block written twice is stored once. Blocks must be in increasing height.
+// block written twice is stored once. Blocks must be in increasing height,
+// and the first must be at most one past the cursor, so that "every block up
+// to the cursor is indexed" stays true; the cursor never moves back here.
 func (s *Store) WriteBlocks(ctx context.Context, blocks []*Block) error {
 	if len(blocks) == 0 {
 		return nil
@@ -26,6 +32,13 @@ func (s *Store) WriteBlocks(ctx context.Context, blocks []*Block) error {
 	}
 	return s.inTx(ctx, func(t *SQLTx) error {
 		first, last := blocks[0].Height, blocks[len(blocks)-1].Height
+		cursor, err := readCursor(ctx, t)
+		if err != nil {
+			return err
+		}
+		if first > cursor+1 {
+			return fmt.Errorf("%w: first block %d, cursor %d", ErrCursorGap, first, cursor)
+		}
 		for _, table := range coreTables {
 			if last-first+1 == int64(len(blocks)) {
 				// Contiguous heights: one statement per table.
@@ -52,7 +65,34 @@ func (s *Store) WriteBlocks(ctx context.Context, blocks []*Block) error {
 				return fmt.Errorf("block %d: %w", b.Height, err)
 			}
 		}
-		return setCursor(ctx, t, DefaultCursor, last)
+		return setCursor(ctx, t, DefaultCursor, max(cursor, last))
+	})
+}
+
+// readCursor reads the cursor inside a write transaction, locking its row in
+// PostgreSQL (SQLite's write transactions are exclusive already).
+func readCursor(ctx context.Context, t *SQLTx) (int64, error) {
+	q := `SELECT height FROM indexer_cursor WHERE name = ?`
+	if t.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var h int64
+	err := t.QueryRow(ctx, q, DefaultCursor).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return h, err
+}
+
+// SkipTo moves the cursor to height when it is below: the heights up to it
+// are not available from the node (pruned, or state-synced past them).
+func (s *Store) SkipTo(ctx context.Context, height int64) error {
+	return s.inTx(ctx, func(t *SQLTx) error {
+		cursor, err := readCursor(ctx, t)
+		if err != nil || cursor >= height {
+			return err
+		}
+		return setCursor(ctx, t, DefaultCursor, height)
 	})
 }
 
