@@ -222,6 +222,11 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 		blocks = append(blocks, b)
 	}
 	if err := ix.store.WriteBlocks(ctx, blocks); err != nil {
+		if errors.Is(err, ErrCursorGap) {
+			// A rebuild moved the cursor back: carry on from there.
+			ix.opts.Logger.Info("indexer: cursor moved back, continuing from it", "err", err)
+			return cursor, false, nil
+		}
 		return cursor, false, fmt.Errorf("writing blocks %d-%d: %w", next, last, err)
 	}
 	return last, last >= latest, nil
