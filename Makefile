@@ -1,5 +1,6 @@
 # AITBC chain: build, run and test aitbcd.
 #   make devnet   build and run a single-validator devnet (ait-devnet-1)
+#   make localnet build and start a 4-validator localnet (ait-localnet-1) in the background
 #   make test     lint, unit, app-level and system tests
 #   make bench    benchmarks (figures for BENCHMARKS.md)
 
@@ -11,8 +12,12 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
                -X $(SDK_VERSION).Version=$(VERSION) -X $(SDK_VERSION).Commit=$(COMMIT)
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
+LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
+# VALIDATORS=N and FULL_NODES=K shape a new localnet (defaults 4 and 0);
+# CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
+LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset lint proto-gen proto-check proto-vendor test test-unit test-system bench bench-indexer clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -29,6 +34,22 @@ devnet: build
 ## devnet-reset: delete the devnet and start a new chain.
 devnet-reset: build
 	./$(BINARY) devnet --home $(DEVNET_HOME) --reset
+
+## localnet: create (first time) and start the localnet's nodes in the background; prints endpoints.
+localnet: build
+	./$(BINARY) localnet start --home $(LOCALNET_HOME) $(LOCALNET_FLAGS)
+
+## localnet-status: each node's process, height, peers and validator-set membership.
+localnet-status: build
+	./$(BINARY) localnet status --home $(LOCALNET_HOME)
+
+## localnet-stop: stop every node; `make localnet` resumes the same network.
+localnet-stop: build
+	./$(BINARY) localnet stop --home $(LOCALNET_HOME)
+
+## localnet-reset: stop and delete the localnet (`make localnet` then creates a new one).
+localnet-reset: build
+	./$(BINARY) localnet reset --home $(LOCALNET_HOME)
 
 lint:
 	go vet ./...
@@ -56,10 +77,14 @@ test-unit:
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
 
-## bench: benchmarks; figures go to BENCHMARKS.md and are never asserted.
-bench: bench-indexer
+## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
+bench: bench-compute bench-indexer
 
-## bench-indexer: SQL indexer throughput (blocks/s, tx/s) on SQLite and a throw-away PostgreSQL.
+bench-compute:
+	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
+
+## bench-indexer: SQL indexer throughput (blocks/s, tx/s) on SQLite and a throw-away PostgreSQL,
+## and the node's committed TPS with the indexer off, on SQLite and on PostgreSQL.
 bench-indexer:
 	scripts/bench-indexer.sh
 

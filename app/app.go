@@ -74,6 +74,9 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/aitbc/chain/x/compute"
+	computekeeper "github.com/aitbc/chain/x/compute/keeper"
+	computetypes "github.com/aitbc/chain/x/compute/types"
 	"github.com/aitbc/chain/x/poa"
 	poakeeper "github.com/aitbc/chain/x/poa/keeper"
 	poatypes "github.com/aitbc/chain/x/poa/types"
@@ -90,6 +93,9 @@ var moduleAccountPermissions = map[string][]string{
 	govtypes.ModuleName:                 {authtypes.Burner},
 	// x/poa mints the stake of the validators it adds and burns it when it takes power away.
 	poatypes.ModuleName: {authtypes.Minter, authtypes.Burner},
+	// x/compute holds job escrow and provider bonds, mints for delivered compute
+	// (when enabled) and burns slashed bonds.
+	computetypes.ModuleName: {authtypes.Minter, authtypes.Burner},
 }
 
 // ModuleAccountPermissions returns a copy of the module account permissions.
@@ -144,6 +150,7 @@ type App struct {
 	AuthzKeeper           authzkeeper.Keeper
 	ConsensusParamsKeeper consensuskeeper.Keeper
 	PoaKeeper             poakeeper.Keeper
+	ComputeKeeper         computekeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -165,7 +172,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, minttypes.StoreKey,
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		upgradetypes.StoreKey, feegrant.StoreKey, evidencetypes.StoreKey, authzkeeper.StoreKey,
-		poatypes.StoreKey,
+		poatypes.StoreKey, computetypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -225,6 +232,9 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.PoaKeeper = poakeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[poatypes.StoreKey]), authority,
 		app.AccountKeeper, app.BankKeeper, app.StakingKeeper)
 
+	app.ComputeKeeper = computekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[computetypes.StoreKey]), authority,
+		BondDenom, authtypes.FeeCollectorName, app.AccountKeeper, app.BankKeeper)
+
 	app.EvidenceKeeper = *evidencekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
 		app.StakingKeeper, app.SlashingKeeper, accCodec, runtime.ProvideCometInfoService())
 
@@ -243,6 +253,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, registry),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		poa.NewAppModule(appCodec, app.PoaKeeper),
+		compute.NewAppModule(appCodec, app.ComputeKeeper),
 	)
 
 	// The basic manager supplies default genesis, codec registration and the
@@ -262,13 +273,13 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName)
 	// poa before staking: the power changes it applies go out in this block's validator updates.
 	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, poatypes.ModuleName, stakingtypes.ModuleName,
-		feegrant.ModuleName, banktypes.ModuleName)
+		feegrant.ModuleName, banktypes.ModuleName, computetypes.ModuleName)
 	// genutil must run after staking and bank so gentxs find funded accounts and pools.
 	genesisOrder := []string{
 		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
 		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName,
 		genutiltypes.ModuleName, evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName,
-		upgradetypes.ModuleName, poatypes.ModuleName,
+		upgradetypes.ModuleName, poatypes.ModuleName, computetypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)

@@ -64,9 +64,6 @@ func (n *node) startArgs() []string {
 		"--p2p.laddr", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.P2P),
 		"--grpc.address", fmt.Sprintf("127.0.0.1:%d", n.ports.GRPC),
 		"--api.address", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.API),
-		// No profiler: `init` writes pprof_laddr = localhost:6060, which two
-		// nodes on one machine (parallel test runs) would fight over.
-		"--rpc.pprof_laddr", "",
 	}
 }
 

@@ -195,6 +195,12 @@ func withStderrDiscarded(fn func() error) error {
 
 // shortenDevnetPeriods makes governance and unbonding usable within minutes.
 func shortenDevnetPeriods(genesisFile string) error {
+	return setGenesisPeriods(genesisFile, devnetVotingPeriod, devnetExpeditedPeriod, devnetUnbondingTime)
+}
+
+// setGenesisPeriods sets the governance voting (and deposit) period, the
+// expedited voting period and the staking unbonding time in a genesis file.
+func setGenesisPeriods(genesisFile string, votingPeriod, expeditedPeriod, unbondingTime time.Duration) error {
 	genesis, err := genutiltypes.AppGenesisFromFile(genesisFile)
 	if err != nil {
 		return err
@@ -209,7 +215,7 @@ func shortenDevnetPeriods(genesisFile string) error {
 	if err := cdc.UnmarshalJSON(state["gov"], &gov); err != nil {
 		return fmt.Errorf("gov genesis: %w", err)
 	}
-	voting, expedited := devnetVotingPeriod, devnetExpeditedPeriod
+	voting, expedited := votingPeriod, expeditedPeriod
 	gov.Params.VotingPeriod = &voting
 	gov.Params.ExpeditedVotingPeriod = &expedited
 	gov.Params.MaxDepositPeriod = &voting
@@ -221,7 +227,7 @@ func shortenDevnetPeriods(genesisFile string) error {
 	if err := cdc.UnmarshalJSON(state[stakingtypes.ModuleName], &staking); err != nil {
 		return fmt.Errorf("staking genesis: %w", err)
 	}
-	staking.Params.UnbondingTime = devnetUnbondingTime
+	staking.Params.UnbondingTime = unbondingTime
 	if state[stakingtypes.ModuleName], err = cdc.MarshalJSON(&staking); err != nil {
 		return err
 	}
