@@ -175,6 +175,9 @@ func touchedAccounts(tx Tx, prefix string) []string {
 			for _, a := range ev.Attributes {
 				if isAccountAddress(a.Value, prefix) {
 					seen[a.Value] = true
+				} else if addr, ok := isQuotedAccount(a.Value, prefix); ok {
+					// Typed events (x/poa, x/compute) hold JSON values: "ait1…".
+					seen[addr] = true
 				}
 			}
 		}

@@ -434,3 +434,44 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// checkComputeIndex checks TestComputeLifecycle's two jobs in the node's SQL
+// index: job 1 settled by the provider (60 units, 58,800 uait net), job 2
+// expired, each found by its client and by its provider.
+func (n *node) checkComputeIndex(client, provider string) {
+	t := n.t
+	t.Helper()
+	ctx := context.Background()
+	s := openIndex(t, indexer.Target{Dialect: indexer.SQLite, Path: filepath.Join(n.home, "data", indexer.DefaultSQLiteFile)})
+	h, err := n.height()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.waitForIndex(s, h, 60*time.Second)
+	jobs, err := s.JobsByClient(ctx, client, indexer.Page{Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jobs.Total != 2 || len(jobs.Jobs) != 2 {
+		t.Fatalf("indexed jobs of %s: %+v, want jobs 1 and 2", client, jobs)
+	}
+	j1, j2 := jobs.Jobs[0], jobs.Jobs[1]
+	if j1.JobID != 1 || j1.Status != indexer.JobSettled || j1.Provider != provider || j1.Model != "llama-3-8b" || j1.PricePerUnit != "1000" {
+		t.Errorf("indexed job 1: %+v", j1)
+	}
+	if j2.JobID != 2 || j2.Status != "JOB_STATE_EXPIRED" || j2.Provider != provider {
+		t.Errorf("indexed job 2: %+v", j2)
+	}
+	if byProvider, err := s.JobsByProvider(ctx, provider, indexer.Page{}); err != nil || byProvider.Total != 2 {
+		t.Errorf("indexed jobs of provider %s: %+v %v", provider, byProvider, err)
+	}
+	var units int64
+	var payment string
+	if err := s.DB().QueryRow(`SELECT r.compute_units, st.provider_payment FROM compute_receipts r
+		JOIN compute_settlements st ON st.job_id = r.job_id WHERE r.job_id = 1`).Scan(&units, &payment); err != nil {
+		t.Fatalf("receipt and settlement of job 1: %v", err)
+	}
+	if units != 60 || payment != "58800" {
+		t.Errorf("job 1 indexed with %d units and %s paid, want 60 and 58800", units, payment)
+	}
+}

@@ -113,8 +113,11 @@ func indexerOptions(v *viper.Viper, target indexer.Target, source indexer.Source
 	}
 }
 
-// indexerProjections are the modules' SQL projections (x/compute adds its own here).
-func indexerProjections() []indexer.Projection { return nil }
+// indexerProjections are the modules' SQL projections: x/compute's jobs,
+// receipts and settlements.
+func indexerProjections() []indexer.Projection {
+	return []indexer.Projection{indexer.ComputeProjection{}}
+}
 
 const flagDatabaseURL = "database-url"
 
