@@ -100,9 +100,9 @@ func (s *Store) TxsByAddress(ctx context.Context, address string, p Page) (TxLis
 }
 
 // TxsByEvent lists the transactions that emitted an event of eventType with
-// attribute key = value, e.g. ("transfer", "recipient", addr). Until a module
-// has a projection of its own, this is how its objects are found: the jobs
-// of a client are TxsByEvent(ctx, "aitbc.compute.v1.EventJobCreated", "client", addr, p).
+// attribute key = value, e.g. ("transfer", "recipient", addr). Typed events
+// store JSON values: the providers' registrations are
+// TxsByEvent(ctx, "aitbc.compute.v1.EventProviderRegistered", "owner", `"`+addr+`"`, p).
 func (s *Store) TxsByEvent(ctx context.Context, eventType, key, value string, p Page) (TxList, error) {
 	return s.txList(ctx, p,
 		`FROM txs t JOIN blocks b ON b.height = t.height
