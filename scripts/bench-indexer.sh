@@ -5,13 +5,13 @@
 #     PostgreSQL (scripts/postgres-test.sh), and tx decoding (tx/s);
 #  2. the node's committed TPS under a load of TPS_TXS bank sends with the
 #     indexer off, on SQLite and on PostgreSQL, and the index's lag after it.
-#   RUNS=5 BENCHTIME=3x TPS_RUNS=3 TPS_TXS=3000 scripts/bench-indexer.sh
+#   RUNS=5 BENCHTIME=3x TPS_RUNS=5 TPS_TXS=4500 scripts/bench-indexer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
 benchtime=${BENCHTIME:-3x}
-tps_runs=${TPS_RUNS:-3}
-export TPS_TXS=${TPS_TXS:-3000}
+tps_runs=${TPS_RUNS:-5}
+export TPS_TXS=${TPS_TXS:-4500}
 
 port=
 for _ in $(seq 50); do

@@ -26,12 +26,12 @@ import (
 
 // BenchmarkCommittedTPS measures the chain's committed transfers per second
 // on one node with the SQL indexer off, on SQLite and on PostgreSQL, under
-// the same load: TPS_TXS bank sends (default 3000) signed in advance by three
+// the same load: TPS_TXS bank sends (default 4500) signed in advance by three
 // genesis accounts and broadcast as fast as CheckTx takes them. It also
 // reports how long the index took to hold the last loaded block after the
 // load was committed. Figures only (make bench-indexer; BENCHMARKS.md).
 func BenchmarkCommittedTPS(b *testing.B) {
-	total := 3000
+	total := 4500
 	if v, err := strconv.Atoi(os.Getenv("TPS_TXS")); err == nil && v > 0 {
 		total = v
 	}
