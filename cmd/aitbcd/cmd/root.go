@@ -87,7 +87,9 @@ func NewRootCmd() *cobra.Command {
 			if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig()); err != nil {
 				return err
 			}
-			seed.applyToServer(server.GetServerContextFromCmd(cmd))
+			svrCtx := server.GetServerContextFromCmd(cmd)
+			seed.applyToServer(cmd, svrCtx)
+			enableCometMetrics(svrCtx)
 			return nil
 		},
 	}
@@ -112,8 +114,12 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		pruning.Cmd(newApp, app.DefaultNodeHome),
 		snapshot.Cmd(newApp),
 		devnetCmd(),
+		facadeCmd(),
 	)
-	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{})
+	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{
+		AddFlags:  addFacadeStartFlags,
+		PostSetup: startFacadeInProcess,
+	})
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(txConfig, basics, app.DefaultNodeHome),

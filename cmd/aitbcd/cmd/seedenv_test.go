@@ -6,6 +6,7 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/server"
 )
@@ -53,14 +54,14 @@ func TestLoadSeedEnv(t *testing.T) {
 func TestBlockTimeBecomesCommitTimeout(t *testing.T) {
 	ctx := server.NewDefaultContext()
 	ctx.Config = cmtcfg.DefaultConfig()
-	SeedEnv{BlockTime: 750 * time.Millisecond}.applyToServer(ctx)
+	SeedEnv{BlockTime: 750 * time.Millisecond}.applyToServer(&cobra.Command{}, ctx)
 	if got := ctx.Config.Consensus.TimeoutCommit; got != 750*time.Millisecond {
 		t.Fatalf("timeout_commit = %s, want 750ms", got)
 	}
 
 	// Unset BLOCK_TIME leaves the configured value alone.
 	ctx.Config.Consensus.TimeoutCommit = 4 * time.Second
-	SeedEnv{}.applyToServer(ctx)
+	SeedEnv{}.applyToServer(&cobra.Command{}, ctx)
 	if got := ctx.Config.Consensus.TimeoutCommit; got != 4*time.Second {
 		t.Fatalf("timeout_commit = %s, want the configured 4s", got)
 	}
