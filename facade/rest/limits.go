@@ -32,7 +32,7 @@ func newRateLimiter(rps float64, burst int) *rateLimiter {
 	if burst < 1 {
 		burst = 1
 	}
-	return &rateLimiter{rps: rate.Limit(rps), burst: burst, clients: map[string]*bucket{}, swept: time.Now()}
+	return &rateLimiter{rps: rate.Limit(rps), burst: burst, clients: map[string]*bucket{}}
 }
 
 // allow takes a token for the client; idle clients are forgotten so the map
@@ -40,6 +40,9 @@ func newRateLimiter(rps float64, burst int) *rateLimiter {
 func (l *rateLimiter) allow(client string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.swept.IsZero() {
+		l.swept = now
+	}
 	if now.Sub(l.swept) > time.Minute {
 		for k, b := range l.clients {
 			if now.Sub(b.seen) > 3*time.Minute {
