@@ -11,7 +11,7 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
 
-.PHONY: all build install devnet devnet-reset lint test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset lint test test-unit test-system bench clean
 
 all: build
 
@@ -42,6 +42,13 @@ test-unit:
 ## test-system: drive the real binary (single node: devnet, tx, restarts, bad input).
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
+
+## bench: facade vs direct CometBFT RPC latency and WebSocket fan-out delay on a
+## single-node chain (figures only; see BENCHMARKS.md). BENCH_COUNT runs each.
+BENCH_COUNT ?= 5
+bench: build
+	AITBCD_BIN=$(abspath $(BINARY)) go test -timeout 30m -run '^$$' -bench . -benchtime 1x \
+		-count $(BENCH_COUNT) ./tests/system/...
 
 clean:
 	rm -rf build

@@ -102,9 +102,12 @@ func dialableHostPort(hostport string) string {
 }
 
 // Flags of `aitbcd facade`, named like the [facade] keys without the section.
+// --grpc is spelled --grpc-address inside: the SDK binds every flag into the
+// viper that app.toml is decoded from, and a "grpc" key would hide the
+// [grpc] section.
 const (
 	flagFacadeNode = "node"
-	flagFacadeGRPC = "grpc"
+	flagFacadeGRPC = "grpc-address"
 )
 
 // facadeCmd runs the facade alone against a node that may be on another
@@ -146,8 +149,14 @@ unless the matching flag is given.`,
 	}
 	d := facade.DefaultConfig()
 	f := cmd.Flags()
+	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "grpc" {
+			name = flagFacadeGRPC
+		}
+		return pflag.NormalizedName(name)
+	})
 	f.String(flagFacadeNode, "tcp://127.0.0.1:26657", "CometBFT RPC address of the node")
-	f.String(flagFacadeGRPC, "127.0.0.1:9091", "Cosmos gRPC address of the node")
+	f.String(flagFacadeGRPC, "127.0.0.1:9091", "Cosmos gRPC address of the node (also --grpc)")
 	f.String(short(facade.KeyRESTAddress), d.RESTAddress, "REST listen address; empty turns it off (seed: RPC_HOST, RPC_PORT)")
 	f.String(short(facade.KeyWSAddress), d.WSAddress, "WebSocket listen address; empty turns it off (seed: RPC_HOST, WS_PORT)")
 	f.String(short(facade.KeyMetricsAddress), d.MetricsAddress, "Prometheus metrics listen address; empty turns it off (seed: METRICS_PORT)")
