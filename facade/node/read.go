@@ -318,7 +318,12 @@ func (n *Node) SyncStatus(ctx context.Context) (SyncStatus, error) {
 func (n *Node) Health(ctx context.Context) (Health, error) {
 	st, err := n.Comet.Status(ctx)
 	if err != nil {
-		return Health{}, apierr.Unavailable("node not reachable: %v", apierr.FromUpstream(err).Message)
+		// Whatever went wrong, an unhealthy node is a 503 to load balancers.
+		msg := apierr.FromUpstream(err).Message
+		if !strings.HasPrefix(msg, "node not reachable") {
+			msg = "node not reachable: " + msg
+		}
+		return Health{}, apierr.Unavailable("%s", msg)
 	}
 	h := Health{
 		Status: "ok", Node: n.Comet.Remote(), Height: st.SyncInfo.LatestBlockHeight,
