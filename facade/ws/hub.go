@@ -202,6 +202,11 @@ func (h *Hub) SubscribeBlocksFrom(ctx context.Context, c *Client, from int64, fe
 	next := from
 	for {
 		h.mu.Lock()
+		if ctx.Err() != nil {
+			// Unsubscribed (or gone) while catching up: do not join the stream.
+			h.mu.Unlock()
+			return ctx.Err()
+		}
 		latest := h.recent.latest
 		if latest == 0 || next > latest {
 			h.subs[TopicNewBlocks][c] = struct{}{}

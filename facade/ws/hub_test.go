@@ -89,6 +89,11 @@ func TestSlowConsumerIsKickedNotWaitedFor(t *testing.T) {
 		got = append(got, drain(t, fast, 1)...)
 	}
 	publishTime := time.Since(start)
+	// Not a performance bound: 100 publishes take milliseconds; seconds mean
+	// the publisher waited on the stuck client.
+	if publishTime > 10*time.Second {
+		t.Fatalf("publishing 100 blocks took %s: the publisher waited on the stuck client", publishTime)
+	}
 	wantSeq(t, got, 1)
 	select {
 	case <-slow.Kicked():
@@ -210,5 +215,23 @@ func TestBlockRingForgetsOldHeights(t *testing.T) {
 	}
 	if tail, ok := r.from(11); !ok || len(tail) != 0 {
 		t.Fatalf("from(11) = %v, %v", tail, ok)
+	}
+}
+
+// A catch-up that was cancelled (the client unsubscribed meanwhile) must not
+// join the live stream.
+func TestCancelledResumeDoesNotSubscribe(t *testing.T) {
+	hub := NewHub(8, 8, nil)
+	_ = hub.Publish(TopicNewBlocks, 5, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := hub.NewClient()
+	if err := hub.SubscribeBlocksFrom(ctx, c, 1, func(context.Context, int64) ([]byte, error) {
+		return nil, fmt.Errorf("must not fetch")
+	}); err == nil {
+		t.Fatal("a cancelled resume reported success")
+	}
+	if hub.Subscribers(TopicNewBlocks) != 0 {
+		t.Fatal("a cancelled resume joined the live stream")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,8 +122,24 @@ func (s *Server) serve(parent context.Context, conn *websocket.Conn, initial []c
 	deadline()
 	conn.SetPongHandler(func(string) error { deadline(); return nil })
 
-	for _, m := range initial {
+	// A resuming new_blocks subscription catches up in the background; a
+	// later (un)subscribe of new_blocks cancels it, so it never re-joins.
+	var catchUpMu sync.Mutex
+	cancelCatchUp := func() {}
+	h := func(m clientMessage) {
+		if m.Topic == TopicNewBlocks && (m.Action == "subscribe" || m.Action == "unsubscribe") {
+			catchUpMu.Lock()
+			cancelCatchUp()
+			catchUp, cancel := context.WithCancel(ctx)
+			cancelCatchUp = cancel
+			catchUpMu.Unlock()
+			s.handle(catchUp, c, m)
+			return
+		}
 		s.handle(ctx, c, m)
+	}
+	for _, m := range initial {
+		h(m)
 	}
 	go func() {
 		defer cancel()
@@ -137,7 +154,7 @@ func (s *Server) serve(parent context.Context, conn *websocket.Conn, initial []c
 				s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "invalid JSON: "+err.Error()))
 				continue
 			}
-			s.handle(ctx, c, m)
+			h(m)
 		}
 	}()
 

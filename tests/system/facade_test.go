@@ -624,6 +624,18 @@ func testStandaloneFacade(t *testing.T, n *node) {
 		t.Fatal("8 quick requests never hit the 1/s limit")
 	}
 
+	// A taken port stops the facade at once, naming the setting.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	out, err := exec.Command(aitbcdBin, "facade", "--home", t.TempDir(), "--node", n.rpcAddr(),
+		"--rest-address", taken.Addr().String(), "--ws-address", "", "--metrics-address", "").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "rest-address") || !strings.Contains(string(out), "in use") {
+		t.Fatalf("a facade on a taken port: %v\n%s", err, out)
+	}
+
 	// A facade whose node is down answers 503, not a hang or a crash.
 	dead := freePorts(t)
 	d := newNode(t, t.TempDir())
