@@ -3,6 +3,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/base64"
@@ -12,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"cosmossdk.io/log/v2"
@@ -220,7 +220,7 @@ func (s *Server) sendTx(r *http.Request) (any, error) {
 		return nil, apierr.BadRequest("reading the request body: %v", err)
 	}
 	var req SendTxRequest
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return nil, apierr.BadRequest("invalid JSON body: %v; want {\"tx_bytes\": \"<base64 TxRaw>\", \"wait_for_inclusion\": false}", err)

@@ -394,14 +394,19 @@ func testWSConsensus(t *testing.T, n *node) {
 	c := newWSClient(t, n.ports.WS, "")
 	c.send(map[string]any{"action": "subscribe", "topic": "consensus_events"})
 	kinds := map[string]bool{}
-	c.waitFor(20*time.Second, "new_round, round_step, proposal, prevote and precommit", func(m wsMessage) bool {
+	c.waitFor(20*time.Second, "new_round, round_step, proposal and prevote and precommit summaries", func(m wsMessage) bool {
 		var ev struct {
-			Kind     string `json:"kind"`
-			VoteType string `json:"vote_type"`
+			Kind      string `json:"kind"`
+			VoteType  string `json:"vote_type"`
+			Votes     int    `json:"votes"`
+			BlockHash string `json:"block_hash"`
 		}
 		_ = json.Unmarshal(m.Data, &ev)
+		if ev.Kind == "votes" && (ev.Votes != 1 || !hexHash.MatchString(ev.BlockHash)) {
+			t.Errorf("one validator's vote summary: %s", m.Data)
+		}
 		kinds[ev.Kind+ev.VoteType] = true
-		return kinds["new_round"] && kinds["round_step"] && kinds["proposal"] && kinds["voteprevote"] && kinds["voteprecommit"]
+		return kinds["new_round"] && kinds["round_step"] && kinds["proposal"] && kinds["votesprevote"] && kinds["votesprecommit"]
 	})
 	c.send(map[string]any{"action": "unsubscribe", "topic": "consensus_events"})
 	c.waitFor(10*time.Second, "unsubscribe ack", func(m wsMessage) bool { return m.Type == "unsubscribed" })
