@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,6 +115,7 @@ func TestFacade(t *testing.T) {
 	t.Run("metrics", func(t *testing.T) { testFacadeMetrics(t, n) })
 	t.Run("standalone facade", func(t *testing.T) { testStandaloneFacade(t, n) })
 	t.Run("TLS", func(t *testing.T) { testTLSFacade(t, n) })
+	t.Run("standalone facade across a node restart", func(t *testing.T) { testFacadeAcrossRestart(t, n) })
 	if prom != nil {
 		t.Run("Prometheus scrapes blockchain_blocks_total", func(t *testing.T) {
 			first := prom.waitQuery(`blockchain_blocks_total{job="aitbcd"}`, 60*time.Second, func(v float64) bool { return v > 0 })
@@ -387,7 +389,7 @@ func testWSBadInput(t *testing.T, n *node) {
 	}
 	// The connection survived all of it.
 	c.send(map[string]any{"action": "subscribe", "topic": "new_blocks"})
-	c.waitFor(10*time.Second, "a block after bad input", func(m wsMessage) bool { return m.Topic == "new_blocks" })
+	c.waitFor(10*time.Second, "a block after bad input", func(m wsMessage) bool { return m.Type == "event" && m.Topic == "new_blocks" })
 }
 
 func testWSConsensus(t *testing.T, n *node) {
@@ -739,6 +741,37 @@ func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// testFacadeAcrossRestart: a standalone facade outlives its node's restart;
+// its new_blocks subscribers see every block once, in order, across the gap
+// (filled from the node once it is back), and REST answers 503 meanwhile.
+func testFacadeAcrossRestart(t *testing.T, n *node) {
+	f := newNode(t, t.TempDir())
+	f.start(nil, "facade", "--home", f.home, "--node", n.rpcAddr(), "--grpc", fmt.Sprintf("127.0.0.1:%d", n.ports.GRPC),
+		"--rest-address", fmt.Sprintf("127.0.0.1:%d", f.ports.REST), "--ws-address", fmt.Sprintf("127.0.0.1:%d", f.ports.WS),
+		"--metrics-address", "")
+	waitHealthy(t, f, f.facadeURL())
+	sub := newWSClient(t, f.ports.WS, "topics=new_blocks")
+	sub.waitFor(30*time.Second, "a block before the restart", func(m wsMessage) bool { return m.Type == "event" && m.Topic == "new_blocks" })
+
+	if err := n.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("stopping the node: %v", err)
+	}
+	status, body := call(t, http.MethodGet, f.facadeURL()+"/health", nil)
+	wantError(t, status, body, 503, "not reachable")
+	stoppedAt := sub.blockHeights()
+
+	n.start(nil, append([]string{"start", "--home", n.home}, n.startArgs()...)...)
+	top := n.waitForHeight(stoppedAt[len(stoppedAt)-1]+3, 90*time.Second)
+	sub.waitFor(60*time.Second, fmt.Sprintf("block %d after the restart", top), func(wsMessage) bool {
+		hs := sub.blockHeights()
+		return hs[len(hs)-1] >= top
+	})
+	if err := contiguous(sub.blockHeights()); err != nil {
+		t.Fatalf("across the restart: %v (%v)", err, sub.blockHeights())
+	}
+	waitHealthy(t, f, f.facadeURL())
 }
 
 // waitHealthy waits for a facade's /health to answer 200.
