@@ -11,7 +11,7 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
 
-.PHONY: all build install devnet devnet-reset lint test test-unit test-system bench clean
+.PHONY: all build install devnet devnet-reset bench bench-compute bench-facade lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -34,7 +34,19 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 
-test: lint test-unit test-system
+## proto-gen: regenerate Go code from proto/ (Debian protoc, plugins built locally, no registry).
+proto-gen:
+	scripts/protocgen.sh
+
+## proto-check: fail if the committed generated code differs from what proto/ generates.
+proto-check:
+	scripts/protocgen.sh --check
+
+## proto-vendor: refresh third_party/proto from the Go module cache after a dependency bump.
+proto-vendor:
+	scripts/proto-vendor.sh
+
+test: lint proto-check test-unit test-system
 
 test-unit:
 	go test -count=1 -timeout 15m $(GO_PACKAGES)
@@ -43,11 +55,17 @@ test-unit:
 test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
 
-## bench: facade vs direct CometBFT RPC latency and WebSocket fan-out delay on a
-## single-node chain (figures only; see BENCHMARKS.md). BENCH_COUNT runs each.
+## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
+bench: bench-compute bench-facade
+
+bench-compute:
+	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
+
+## bench-facade: facade vs direct CometBFT RPC latency and WebSocket fan-out delay
+## on a single-node chain. BENCH_COUNT runs, each on a fresh chain.
 BENCH_COUNT ?= 5
-bench: build
-	AITBCD_BIN=$(abspath $(BINARY)) go test -timeout 30m -run '^$$' -bench . -benchtime 1x \
+bench-facade: build
+	AITBCD_BIN=$(abspath $(BINARY)) go test -timeout 30m -run '^$$' -bench BenchmarkFacade -benchtime 1x \
 		-count $(BENCH_COUNT) ./tests/system/...
 
 clean:

@@ -7,6 +7,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/auth/ante"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	txsigning "github.com/cosmos/cosmos-sdk/x/tx/signing"
+
+	poaante "github.com/aitbc/chain/x/poa/ante"
 )
 
 // AnteOptions are the keepers and handlers the ante chain needs.
@@ -15,10 +17,12 @@ type AnteOptions struct {
 	BankKeeper      authtypes.BankKeeper
 	FeegrantKeeper  ante.FeegrantKeeper
 	SignModeHandler *txsigning.HandlerMap
+	PoaKeeper       poaante.ModeKeeper
 }
 
 // NewAnteHandler returns the chain of checks every transaction passes before
-// its messages run. Fees are checked against the node's minimum gas prices
+// its messages run. x/poa's gate rejects staking messages the consensus mode
+// does not allow, also inside authz MsgExec. Fees are checked against the node's minimum gas prices
 // (app.toml `minimum-gas-prices`, DefaultMinGasPrices unless changed) during
 // CheckTx, so an underpaying transaction never enters this node's mempool.
 func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
@@ -29,11 +33,15 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		return nil, errors.New("ante: bank keeper is required")
 	case opts.SignModeHandler == nil:
 		return nil, errors.New("ante: sign mode handler is required")
+	case opts.PoaKeeper == nil:
+		return nil, errors.New("ante: x/poa keeper is required")
 	}
 	return sdk.ChainAnteDecorators(
 		ante.NewSetUpContextDecorator(), // must be first: sets the gas meter
 		ante.NewExtensionOptionsDecorator(nil),
 		ante.NewValidateBasicDecorator(),
+		// Before fees: a staking message the consensus mode forbids costs nothing and enters no mempool.
+		poaante.NewStakingGate(opts.PoaKeeper),
 		ante.NewTxTimeoutHeightDecorator(),
 		ante.NewValidateMemoDecorator(opts.AccountKeeper),
 		ante.NewConsumeGasForTxSizeDecorator(opts.AccountKeeper),

@@ -73,6 +73,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
+
+	"github.com/aitbc/chain/x/compute"
+	computekeeper "github.com/aitbc/chain/x/compute/keeper"
+	computetypes "github.com/aitbc/chain/x/compute/types"
+	"github.com/aitbc/chain/x/poa"
+	poakeeper "github.com/aitbc/chain/x/poa/keeper"
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 // moduleAccountPermissions lists every module account and what it may do with coins.
@@ -84,6 +91,11 @@ var moduleAccountPermissions = map[string][]string{
 	stakingtypes.NotBondedPoolName:      {authtypes.Burner, authtypes.Staking},
 	stakingtypes.KeyRotationFeePoolName: {authtypes.Burner},
 	govtypes.ModuleName:                 {authtypes.Burner},
+	// x/poa mints the stake of the validators it adds and burns it when it takes power away.
+	poatypes.ModuleName: {authtypes.Minter, authtypes.Burner},
+	// x/compute holds job escrow and provider bonds, mints for delivered compute
+	// (when enabled) and burns slashed bonds.
+	computetypes.ModuleName: {authtypes.Minter, authtypes.Burner},
 }
 
 // ModuleAccountPermissions returns a copy of the module account permissions.
@@ -96,11 +108,12 @@ func ModuleAccountPermissions() map[string][]string {
 }
 
 // BlockedAddresses are the accounts that cannot receive funds through bank
-// sends: every module account except gov, which must accept deposits.
+// sends: every module account except gov, which must accept deposits, and
+// poa, which receives the staking rewards of the stake it delegates.
 func BlockedAddresses() map[string]bool {
 	blocked := make(map[string]bool)
 	for name := range moduleAccountPermissions {
-		if name == govtypes.ModuleName {
+		if name == govtypes.ModuleName || name == poatypes.ModuleName {
 			continue
 		}
 		blocked[authtypes.NewModuleAddress(name).String()] = true
@@ -136,6 +149,8 @@ type App struct {
 	FeeGrantKeeper        feegrantkeeper.Keeper
 	AuthzKeeper           authzkeeper.Keeper
 	ConsensusParamsKeeper consensuskeeper.Keeper
+	PoaKeeper             poakeeper.Keeper
+	ComputeKeeper         computekeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -157,6 +172,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, minttypes.StoreKey,
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		upgradetypes.StoreKey, feegrant.StoreKey, evidencetypes.StoreKey, authzkeeper.StoreKey,
+		poatypes.StoreKey, computetypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -213,6 +229,12 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		govkeeper.NewDefaultCalculateVoteResultsAndVotingPower(app.StakingKeeper))
 	app.GovKeeper = *govKeeper.SetHooks(govtypes.NewMultiGovHooks())
 
+	app.PoaKeeper = poakeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[poatypes.StoreKey]), authority,
+		app.AccountKeeper, app.BankKeeper, app.StakingKeeper)
+
+	app.ComputeKeeper = computekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[computetypes.StoreKey]), authority,
+		BondDenom, authtypes.FeeCollectorName, app.AccountKeeper, app.BankKeeper)
+
 	app.EvidenceKeeper = *evidencekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
 		app.StakingKeeper, app.SlashingKeeper, accCodec, runtime.ProvideCometInfoService())
 
@@ -230,6 +252,8 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		evidence.NewAppModule(app.EvidenceKeeper),
 		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, registry),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
+		poa.NewAppModule(appCodec, app.PoaKeeper),
+		compute.NewAppModule(appCodec, app.ComputeKeeper),
 	)
 
 	// The basic manager supplies default genesis, codec registration and the
@@ -247,13 +271,15 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	// slashing after distribution so rewards are paid before a validator is slashed.
 	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName)
-	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName, banktypes.ModuleName)
+	// poa before staking: the power changes it applies go out in this block's validator updates.
+	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, poatypes.ModuleName, stakingtypes.ModuleName,
+		feegrant.ModuleName, banktypes.ModuleName, computetypes.ModuleName)
 	// genutil must run after staking and bank so gentxs find funded accounts and pools.
 	genesisOrder := []string{
 		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
 		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName,
 		genutiltypes.ModuleName, evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName,
-		upgradetypes.ModuleName,
+		upgradetypes.ModuleName, poatypes.ModuleName, computetypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
@@ -282,6 +308,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		BankKeeper:      app.BankKeeper,
 		FeegrantKeeper:  app.FeeGrantKeeper,
 		SignModeHandler: txConfig.SignModeHandler(),
+		PoaKeeper:       app.PoaKeeper,
 	})
 	if err != nil {
 		panic(fmt.Errorf("building ante handler: %w", err))

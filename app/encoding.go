@@ -52,4 +52,7 @@ func init() {
 	// Module default genesis states (staking, mint, gov, crisis-free) read the
 	// bond denom from here; make every default speak uait.
 	sdk.DefaultBondDenom = BondDenom
+	// Addresses print as ait1… from the moment this package is loaded, also
+	// in package-level variables of code that imports it.
+	SetAddressConfig()
 }

@@ -19,6 +19,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/aitbc/chain/app"
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 const (
@@ -50,14 +51,16 @@ the same chain at the height it reached. --reset deletes the devnet and starts o
 The accounts validator, faucet, alice, bob and carol are created in the "test" keyring
 from fixed mnemonics printed at start-up. They are INSECURE: for local development only.
 
-BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level.
+BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level;
+CONSENSUS_MODE (poa, hybrid or pos; default poa) the x/poa mode a new devnet starts in.
 Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:36657`,
 		Args: cobra.ArbitraryArgs,
 		// The root pre-run would write a config into the default node home;
 		// the devnet manages its own home instead.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 		RunE: func(cmd *cobra.Command, startArgs []string) error {
-			if _, err := LoadSeedEnv(os.Getenv); err != nil {
+			seed, err := LoadSeedEnv(os.Getenv)
+			if err != nil {
 				return err
 			}
 			home := DefaultDevnetHome()
@@ -74,7 +77,7 @@ Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:366
 				}
 				fmt.Fprintf(out, "devnet: removed %s\n", home)
 			}
-			created, err := PrepareDevnet(home)
+			created, err := PrepareDevnet(home, seed.ConsensusMode)
 			if err != nil {
 				return err
 			}
@@ -90,10 +93,11 @@ Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:366
 	return cmd
 }
 
-// PrepareDevnet creates the devnet in home unless it already holds one, and
-// reports whether it created it. The chain is built in a sibling directory
+// PrepareDevnet creates the devnet in home, starting in consensus mode, unless
+// home already holds one (whose mode is then left alone), and reports whether
+// it created it. The chain is built in a sibling directory
 // and renamed into place, so an interrupted run leaves nothing half made.
-func PrepareDevnet(home string) (bool, error) {
+func PrepareDevnet(home string, mode poatypes.Mode) (bool, error) {
 	genesisFile := filepath.Join(home, "config", "genesis.json")
 	if _, err := os.Stat(genesisFile); err == nil {
 		return false, nil
@@ -115,7 +119,7 @@ func PrepareDevnet(home string) (bool, error) {
 
 	// init and collect-gentxs print the whole genesis to the process's
 	// stderr; the banner says what matters. Failures still come back as errors.
-	if err := withStderrDiscarded(func() error { return buildDevnet(staging) }); err != nil {
+	if err := withStderrDiscarded(func() error { return buildDevnet(staging, mode) }); err != nil {
 		return false, fmt.Errorf("creating devnet: %w", err)
 	}
 	if err := os.RemoveAll(home); err != nil { // an empty directory may be in the way
@@ -129,7 +133,7 @@ func PrepareDevnet(home string) (bool, error) {
 
 // buildDevnet runs the same commands an operator would: init, keys add,
 // genesis add-genesis-account, gentx and collect-gentxs.
-func buildDevnet(home string) error {
+func buildDevnet(home string, mode poatypes.Mode) error {
 	validator := DevnetAccounts[0]
 	keyring := []string{"--keyring-backend", "test", "--home", home}
 
@@ -149,7 +153,11 @@ func buildDevnet(home string) error {
 			return fmt.Errorf("add-genesis-account %s: %w", acc.Name, err)
 		}
 	}
-	if err := shortenDevnetPeriods(filepath.Join(home, "config", "genesis.json")); err != nil {
+	genesisFile := filepath.Join(home, "config", "genesis.json")
+	if err := shortenDevnetPeriods(genesisFile); err != nil {
+		return err
+	}
+	if err := setGenesisConsensusMode(genesisFile, mode); err != nil {
 		return err
 	}
 	args := append([]string{"genesis", "gentx", validator.Name, DevnetSelfDelegation.String() + app.BondDenom,

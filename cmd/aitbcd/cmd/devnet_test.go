@@ -13,11 +13,12 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/aitbc/chain/app"
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 func TestPrepareDevnetCreatesOnceThenResumes(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "devnet")
-	created, err := PrepareDevnet(home)
+	created, err := PrepareDevnet(home, poatypes.ModeHybrid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestPrepareDevnetCreatesOnceThenResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	created, err = PrepareDevnet(home)
+	created, err = PrepareDevnet(home, poatypes.ModeHybrid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +59,15 @@ func TestPrepareDevnetCreatesOnceThenResumes(t *testing.T) {
 		Genutil struct {
 			GenTxs []json.RawMessage `json:"gen_txs"`
 		}
+		Poa struct {
+			Params struct{ Mode string }
+		}
 	}
 	if err := json.Unmarshal(genesis.AppState, &state); err != nil {
 		t.Fatal(err)
+	}
+	if state.Poa.Params.Mode != "MODE_HYBRID" {
+		t.Fatalf("devnet genesis mode %q, want the requested MODE_HYBRID", state.Poa.Params.Mode)
 	}
 	if len(state.Genutil.GenTxs) != 1 {
 		t.Fatalf("%d gentxs, want the validator's one", len(state.Genutil.GenTxs))
@@ -84,7 +91,7 @@ func TestPrepareDevnetRefusesForeignDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, "precious.txt"), []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PrepareDevnet(home); err == nil || !strings.Contains(err.Error(), "--reset") {
+	if _, err := PrepareDevnet(home, poatypes.ModeHybrid); err == nil || !strings.Contains(err.Error(), "--reset") {
 		t.Fatalf("want a refusal that mentions --reset, got %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(home, "precious.txt")); err != nil {

@@ -18,18 +18,20 @@ import (
 	"github.com/cosmos/cosmos-sdk/server"
 
 	"github.com/aitbc/chain/facade"
+	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 // The AITBC seed documents its node settings as plain environment variables.
 // They override config.toml/app.toml at run time; an explicit flag or an
 // AITBCD_-prefixed variable still wins over them.
 const (
-	EnvBlockTime   = "BLOCK_TIME"
-	EnvLogLevel    = "LOG_LEVEL"
-	EnvRPCHost     = "RPC_HOST"     // host of the facade's REST and WebSocket listeners
-	EnvRPCPort     = "RPC_PORT"     // facade REST port (9080)
-	EnvWSPort      = "WS_PORT"      // facade WebSocket port (9081)
-	EnvMetricsPort = "METRICS_PORT" // Prometheus metrics port (9090)
+	EnvBlockTime     = "BLOCK_TIME"
+	EnvLogLevel      = "LOG_LEVEL"
+	EnvConsensusMode = "CONSENSUS_MODE"
+	EnvRPCHost       = "RPC_HOST"     // host of the facade's REST and WebSocket listeners
+	EnvRPCPort       = "RPC_PORT"     // facade REST port (9080)
+	EnvWSPort        = "WS_PORT"      // facade WebSocket port (9081)
+	EnvMetricsPort   = "METRICS_PORT" // Prometheus metrics port (9090)
 )
 
 // MaxBlockTime bounds BLOCK_TIME: past a minute a devnet is not a devnet.
@@ -37,18 +39,22 @@ const MaxBlockTime = time.Minute
 
 // SeedEnv holds the seed's environment settings that were set and valid.
 type SeedEnv struct {
-	BlockTime   time.Duration // 0 when BLOCK_TIME is unset
-	LogLevel    string        // "" when LOG_LEVEL is unset
-	RPCHost     string        // "" when RPC_HOST is unset
-	RPCPort     int           // 0 when RPC_PORT is unset
-	WSPort      int           // 0 when WS_PORT is unset
-	MetricsPort int           // 0 when METRICS_PORT is unset
+	BlockTime time.Duration // 0 when BLOCK_TIME is unset
+	LogLevel  string        // "" when LOG_LEVEL is unset
+	// ConsensusMode is the x/poa mode a new chain (devnet, localnet) starts
+	// in; POA when CONSENSUS_MODE is unset. A running chain changes mode only
+	// by governance.
+	ConsensusMode poatypes.Mode
+	RPCHost       string // "" when RPC_HOST is unset
+	RPCPort       int    // 0 when RPC_PORT is unset
+	WSPort        int    // 0 when WS_PORT is unset
+	MetricsPort   int    // 0 when METRICS_PORT is unset
 }
 
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
 // value is an error that names the variable and says what is accepted.
 func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
-	var env SeedEnv
+	env := SeedEnv{ConsensusMode: poatypes.ModePoA}
 	if raw := strings.TrimSpace(getenv(EnvBlockTime)); raw != "" {
 		d, err := ParseBlockTime(raw)
 		if err != nil {
@@ -61,6 +67,13 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvLogLevel, raw, err)
 		}
 		env.LogLevel = raw
+	}
+	if raw := strings.TrimSpace(getenv(EnvConsensusMode)); raw != "" {
+		mode, err := poatypes.ParseMode(raw)
+		if err != nil {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: want poa, hybrid or pos", EnvConsensusMode, raw)
+		}
+		env.ConsensusMode = mode
 	}
 	if raw := strings.TrimSpace(getenv(EnvRPCHost)); raw != "" {
 		if err := ValidateHost(raw); err != nil {

@@ -1,0 +1,205 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	sdkmath "cosmossdk.io/math"
+
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	"github.com/aitbc/chain/x/poa/types"
+)
+
+type msgServer struct{ Keeper }
+
+// NewMsgServerImpl returns x/poa's Msg service.
+func NewMsgServerImpl(k Keeper) types.MsgServer { return msgServer{k} }
+
+var _ types.MsgServer = msgServer{}
+
+// UpdateParams changes params; only governance may, and POS is final.
+func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if msg.Authority != s.authority {
+		return nil, types.ErrUnauthorized.Wrapf("params change only through governance (%s), not %s", s.authority, msg.Authority)
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	old, err := s.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidateTransition(old.Mode, msg.Params.Mode); err != nil {
+		return nil, err
+	}
+	if err := s.Params.Set(ctx, msg.Params); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateParamsResponse{}, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventParamsUpdated{
+		OldMode: old.Mode, NewMode: msg.Params.Mode, Admin: msg.Params.Admin, MaxPowerChangeBps: msg.Params.MaxPowerChangeBps,
+	})
+}
+
+// AddValidator creates a validator for operator with a 1uait self-bond and
+// queues its power target; x/poa's minted stake brings it there. Its
+// commission is 100%: all rewards of the authority's stake go to the operator.
+func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator) (*types.MsgAddValidatorResponse, error) {
+	params, err := s.checkManager(ctx, msg.Authority)
+	if err != nil {
+		return nil, err
+	}
+	if !params.Mode.AuthorityManagesValidators() {
+		return nil, types.ErrModeDisallows.Wrapf("the authority adds validators only in POA or HYBRID mode, the chain is in %s", params.Mode)
+	}
+	operator, err := sdk.AccAddressFromBech32(msg.Operator)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
+	}
+	if err := types.ValidatePower(msg.Power); err != nil {
+		return nil, err
+	}
+	if msg.Pubkey == nil {
+		return nil, types.ErrInvalidPubKey.Wrap("pubkey is required")
+	}
+	pk, ok := msg.Pubkey.GetCachedValue().(cryptotypes.PubKey)
+	if !ok {
+		return nil, types.ErrInvalidPubKey.Wrapf("pubkey of type %s is not a public key", msg.Pubkey.TypeUrl)
+	}
+	valAddr := sdk.ValAddress(operator)
+	if _, err := s.staking.GetValidator(ctx, valAddr); err == nil {
+		return nil, types.ErrValidatorExists.Wrapf("operator %s already runs validator %s", msg.Operator, valAddr)
+	} else if !errors.Is(err, stakingtypes.ErrNoValidatorFound) {
+		return nil, err
+	}
+	if _, err := s.staking.GetValidatorByConsAddr(ctx, sdk.GetConsAddress(pk)); err == nil {
+		return nil, types.ErrDuplicatePubKey.Wrapf("%s is already a validator's consensus key", sdk.ConsAddress(pk.Address()))
+	} else if !errors.Is(err, stakingtypes.ErrNoValidatorFound) {
+		return nil, err
+	}
+
+	denom, err := s.staking.BondDenom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	selfBond := sdk.NewCoin(denom, sdkmath.OneInt())
+	if err := s.bankKeeper.MintCoins(ctx, types.ModuleName, sdk.NewCoins(selfBond)); err != nil {
+		return nil, err
+	}
+	if err := s.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, operator, sdk.NewCoins(selfBond)); err != nil {
+		return nil, err
+	}
+	valStr, err := s.staking.ValidatorAddressCodec().BytesToString(valAddr)
+	if err != nil {
+		return nil, err
+	}
+	commission := stakingtypes.NewCommissionRates(sdkmath.LegacyOneDec(), sdkmath.LegacyOneDec(), sdkmath.LegacyNewDecWithPrec(1, 1))
+	create, err := stakingtypes.NewMsgCreateValidator(valStr, pk, selfBond,
+		stakingtypes.NewDescription(msg.Moniker, "", "", "", ""), commission, sdkmath.OneInt())
+	if err != nil {
+		return nil, types.ErrInvalidPubKey.Wrap(err.Error())
+	}
+	if _, err := stakingkeeper.NewMsgServerImpl(s.staking).CreateValidator(ctx, create); err != nil {
+		return nil, err
+	}
+	if _, err := s.queueChange(ctx, valAddr, msg.Power); err != nil {
+		return nil, err
+	}
+	return &types.MsgAddValidatorResponse{ValidatorAddress: valStr}, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventValidatorAdded{
+		ValidatorAddress: valStr, Operator: msg.Operator, TargetPower: msg.Power,
+	})
+}
+
+// SetValidatorPower queues a new power target for an existing validator.
+func (s msgServer) SetValidatorPower(ctx context.Context, msg *types.MsgSetValidatorPower) (*types.MsgSetValidatorPowerResponse, error) {
+	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidatePower(msg.Power); err != nil {
+		return nil, err
+	}
+	if _, err := s.queueChange(ctx, valAddr, msg.Power); err != nil {
+		return nil, err
+	}
+	return &types.MsgSetValidatorPowerResponse{}, nil
+}
+
+// RemoveValidator queues a target of zero: the validator leaves the set once
+// its stake is unbonded, within the per-block cap.
+func (s msgServer) RemoveValidator(ctx context.Context, msg *types.MsgRemoveValidator) (*types.MsgRemoveValidatorResponse, error) {
+	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.queueChange(ctx, valAddr, 0); err != nil {
+		return nil, err
+	}
+	return &types.MsgRemoveValidatorResponse{}, nil
+}
+
+// managedTarget checks the signer and mode, and that the validator exists.
+func (s msgServer) managedTarget(ctx context.Context, signer, validator string) (sdk.ValAddress, error) {
+	params, err := s.checkManager(ctx, signer)
+	if err != nil {
+		return nil, err
+	}
+	if !params.Mode.AuthorityManagesValidators() {
+		return nil, types.ErrModeDisallows.Wrapf("the authority manages validators only in POA or HYBRID mode, the chain is in %s", params.Mode)
+	}
+	valAddr, err := s.staking.ValidatorAddressCodec().StringToBytes(validator)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("validator %q: %v", validator, err)
+	}
+	if _, err := s.staking.GetValidator(ctx, valAddr); errors.Is(err, stakingtypes.ErrNoValidatorFound) {
+		return nil, types.ErrUnknownValidator.Wrap(validator)
+	} else if err != nil {
+		return nil, err
+	}
+	return valAddr, nil
+}
+
+// AllowOperator adds an account to the HYBRID allow-list.
+func (s msgServer) AllowOperator(ctx context.Context, msg *types.MsgAllowOperator) (*types.MsgAllowOperatorResponse, error) {
+	if _, err := s.checkManager(ctx, msg.Authority); err != nil {
+		return nil, err
+	}
+	op, err := sdk.AccAddressFromBech32(msg.Operator)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
+	}
+	if has, err := s.AllowList.Has(ctx, op); err != nil {
+		return nil, err
+	} else if has {
+		return nil, types.ErrAlreadyAllowListed.Wrap(msg.Operator)
+	}
+	if err := s.AllowList.Set(ctx, op); err != nil {
+		return nil, err
+	}
+	return &types.MsgAllowOperatorResponse{}, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventOperatorAllowed{Operator: msg.Operator})
+}
+
+// DisallowOperator removes an account from the allow-list. Stake it already
+// bonded stays; it can no longer bond more.
+func (s msgServer) DisallowOperator(ctx context.Context, msg *types.MsgDisallowOperator) (*types.MsgDisallowOperatorResponse, error) {
+	if _, err := s.checkManager(ctx, msg.Authority); err != nil {
+		return nil, err
+	}
+	op, err := sdk.AccAddressFromBech32(msg.Operator)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
+	}
+	if has, err := s.AllowList.Has(ctx, op); err != nil {
+		return nil, err
+	} else if !has {
+		return nil, types.ErrNotAllowListed.Wrap(msg.Operator)
+	}
+	if err := s.AllowList.Remove(ctx, op); err != nil {
+		return nil, err
+	}
+	return &types.MsgDisallowOperatorResponse{}, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventOperatorDisallowed{Operator: msg.Operator})
+}

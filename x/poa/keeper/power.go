@@ -1,0 +1,209 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	"github.com/aitbc/chain/x/poa/types"
+)
+
+// ApplyPendingChanges moves validators toward their power targets, oldest
+// change first, changing at most max_power_change_bps of the last total
+// power in this block. It runs in EndBlock before x/staking's, so the changes
+// reach CometBFT in this block's validator updates.
+func (k Keeper) ApplyPendingChanges(ctx context.Context) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	total, err := k.staking.GetLastTotalPower(ctx)
+	if err != nil {
+		return err
+	}
+	budget := total.MulRaw(int64(params.MaxPowerChangeBps)).QuoRaw(10_000).Int64()
+
+	var changes []types.PendingChange
+	if err := k.Pending.Walk(ctx, nil, func(_ uint64, c types.PendingChange) (bool, error) {
+		changes = append(changes, c)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+
+	for _, change := range changes {
+		used, err := k.applyChange(ctx, change, budget)
+		if err != nil {
+			return err
+		}
+		budget -= used
+		if budget <= 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// applyChange moves one validator at most budget power toward its target and
+// returns the power it changed.
+func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, budget int64) (int64, error) {
+	valAddr, err := k.staking.ValidatorAddressCodec().StringToBytes(change.ValidatorAddress)
+	if err != nil {
+		return 0, err
+	}
+	validator, err := k.staking.GetValidator(ctx, valAddr)
+	if errors.Is(err, stakingtypes.ErrNoValidatorFound) {
+		// The validator is gone (fully unbonded and deleted): nothing left to change.
+		return 0, k.dropChange(ctx, change)
+	} else if err != nil {
+		return 0, err
+	}
+
+	reduction := k.staking.PowerReduction(ctx)
+	current := k.staking.TokensToConsensusPower(ctx, validator.Tokens)
+	step := min(abs(change.TargetPower-current), budget)
+	if step > 0 {
+		amount := reduction.MulRaw(step)
+		if change.TargetPower > current {
+			err = k.addStake(ctx, validator, amount)
+		} else {
+			err = k.removeStake(ctx, validator, amount)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+
+	after := current
+	if validator, err = k.staking.GetValidator(ctx, valAddr); err == nil {
+		after = k.staking.TokensToConsensusPower(ctx, validator.Tokens)
+	} else if errors.Is(err, stakingtypes.ErrNoValidatorFound) {
+		after = 0
+	} else {
+		return 0, err
+	}
+	done := after == change.TargetPower
+	if done {
+		if err := k.dropChange(ctx, change); err != nil {
+			return 0, err
+		}
+	}
+	if after != current || done {
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPowerChangeApplied{
+			ValidatorAddress: change.ValidatorAddress, FromPower: current, ToPower: after, Done: done,
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return abs(after - current), nil
+}
+
+// addStake mints amount and delegates it from x/poa's module account.
+func (k Keeper) addStake(ctx context.Context, validator stakingtypes.Validator, amount sdkmath.Int) error {
+	denom, err := k.staking.BondDenom(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.bankKeeper.MintCoins(ctx, types.ModuleName, sdk.NewCoins(sdk.NewCoin(denom, amount))); err != nil {
+		return err
+	}
+	_, err = k.staking.Delegate(ctx, k.ModuleAddress(), amount, stakingtypes.Unbonded, validator, true)
+	return err
+}
+
+// removeStake takes amount of tokens off a validator: first x/poa's own
+// delegation, which is unbonded at once and burned; then, for validators
+// bonded by their operators (genesis gentxs, HYBRID), the other delegations
+// in store order, which unbond normally and return to their owners after the
+// unbonding period.
+func (k Keeper) removeStake(ctx context.Context, validator stakingtypes.Validator, amount sdkmath.Int) error {
+	valAddr, err := k.staking.ValidatorAddressCodec().StringToBytes(validator.GetOperator())
+	if err != nil {
+		return err
+	}
+	delegations, err := k.staking.GetValidatorDelegations(ctx, valAddr)
+	if err != nil {
+		return err
+	}
+	poaAddr := k.ModuleAddress()
+	poaStr := poaAddr.String()
+	// x/poa's own stake goes first.
+	ordered := make([]stakingtypes.Delegation, 0, len(delegations))
+	for _, d := range delegations {
+		if d.DelegatorAddress == poaStr {
+			ordered = append([]stakingtypes.Delegation{d}, ordered...)
+		} else {
+			ordered = append(ordered, d)
+		}
+	}
+
+	remaining := amount
+	for _, d := range ordered {
+		if !remaining.IsPositive() {
+			break
+		}
+		if validator, err = k.staking.GetValidator(ctx, valAddr); err != nil {
+			return err
+		}
+		held := validator.TokensFromShares(d.Shares).TruncateInt()
+		take := sdkmath.MinInt(held, remaining)
+		if !take.IsPositive() {
+			continue
+		}
+		shares := d.Shares
+		if take.LT(held) {
+			if shares, err = validator.SharesFromTokens(take); err != nil {
+				return err
+			}
+		}
+		delAddr, err := sdk.AccAddressFromBech32(d.DelegatorAddress)
+		if err != nil {
+			return err
+		}
+		if delAddr.Equals(poaAddr) {
+			err = k.burnDelegation(ctx, validator, delAddr, valAddr, shares)
+		} else {
+			_, _, err = k.staking.Undelegate(ctx, delAddr, valAddr, shares)
+			if errors.Is(err, stakingtypes.ErrMaxUnbondingDelegationEntries) {
+				// This delegator has too many unbondings in flight; the rest
+				// is taken from others, or in a later block.
+				k.Logger(ctx).Info("delegator at unbonding entry limit; retrying later", "delegator", d.DelegatorAddress)
+				continue
+			}
+		}
+		if err != nil {
+			return err
+		}
+		remaining = remaining.Sub(take)
+	}
+	return nil
+}
+
+// burnDelegation unbonds x/poa's shares at once and burns the tokens from the
+// staking pool that holds them.
+func (k Keeper) burnDelegation(ctx context.Context, validator stakingtypes.Validator, delAddr sdk.AccAddress, valAddr sdk.ValAddress, shares sdkmath.LegacyDec) error {
+	pool := stakingtypes.NotBondedPoolName
+	if validator.IsBonded() {
+		pool = stakingtypes.BondedPoolName
+	}
+	amount, err := k.staking.Unbond(ctx, delAddr, valAddr, shares)
+	if err != nil || !amount.IsPositive() {
+		return err
+	}
+	denom, err := k.staking.BondDenom(ctx)
+	if err != nil {
+		return err
+	}
+	return k.bankKeeper.BurnCoins(ctx, pool, sdk.NewCoins(sdk.NewCoin(denom, amount)))
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
