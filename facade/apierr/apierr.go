@@ -85,6 +85,7 @@ func FromUpstream(err error) *Error {
 	case strings.Contains(lower, "must be less than or equal to the current blockchain height"),
 		strings.Contains(lower, "is not available, lowest height is"),
 		strings.Contains(lower, "could not find results for height"),
+		strings.Contains(lower, "provider not registered"),
 		strings.Contains(lower, "not found"):
 		return NotFound("%s", trim(msg))
 	case strings.Contains(lower, "tx already exists in cache"):

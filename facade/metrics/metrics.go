@@ -25,6 +25,11 @@ type Metrics struct {
 	TxLatency         prometheus.Histogram
 	NodeUp            prometheus.Gauge
 
+	ComputeProviders     prometheus.Gauge
+	ComputeJobs          *prometheus.GaugeVec
+	ComputeJobEscrow     prometheus.Gauge
+	ComputeProviderBonds prometheus.Gauge
+
 	Requests        *prometheus.CounterVec
 	RequestDuration *prometheus.HistogramVec
 	WSClients       prometheus.Gauge
@@ -78,6 +83,22 @@ func New() *Metrics {
 		Name: "facade_node_up",
 		Help: "1 when the node behind the facade answered its last status poll.",
 	})
+	m.ComputeProviders = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "blockchain_compute_providers",
+		Help: "GPU providers registered in x/compute.",
+	})
+	m.ComputeJobs = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "blockchain_compute_jobs",
+		Help: "x/compute jobs by state (open, assigned, delivered, disputed, settled, refunded, expired, cancelled).",
+	}, []string{"state"})
+	m.ComputeJobEscrow = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "blockchain_compute_job_escrow_uait",
+		Help: "uait x/compute holds in escrow for unfinished jobs.",
+	})
+	m.ComputeProviderBonds = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "blockchain_compute_provider_bonds_uait",
+		Help: "uait x/compute holds as provider bonds.",
+	})
 	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "facade_http_requests_total",
 		Help: "REST requests by endpoint and status code.",
@@ -101,7 +122,8 @@ func New() *Metrics {
 	})
 	for _, c := range []prometheus.Collector{
 		m.TransactionsTotal, m.ConsensusRounds, m.NetworkPeers, m.BlockInterval, m.MempoolSize,
-		m.MempoolBytes, m.TxLatency, m.NodeUp, m.Requests, m.RequestDuration, m.WSClients,
+		m.MempoolBytes, m.TxLatency, m.NodeUp, m.ComputeProviders, m.ComputeJobs, m.ComputeJobEscrow,
+		m.ComputeProviderBonds, m.Requests, m.RequestDuration, m.WSClients,
 		m.WSMessages, m.WSSlowClients,
 	} {
 		f(c)

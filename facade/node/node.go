@@ -20,6 +20,8 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	computetypes "github.com/aitbc/chain/x/compute/types"
 )
 
 // Options say where the node is and how to read its transactions.
@@ -37,13 +39,14 @@ type Options struct {
 
 // Node is a connection to one node. Its methods are safe for concurrent use.
 type Node struct {
-	Comet  *rpchttp.HTTP
-	grpc   *grpc.ClientConn
-	bank   banktypes.QueryClient
-	auth   authtypes.QueryClient
-	txCfg  client.TxConfig
-	ifaces codectypes.InterfaceRegistry
-	prefix string
+	Comet   *rpchttp.HTTP
+	grpc    *grpc.ClientConn
+	bank    banktypes.QueryClient
+	auth    authtypes.QueryClient
+	compute computetypes.QueryClient
+	txCfg   client.TxConfig
+	ifaces  codectypes.InterfaceRegistry
+	prefix  string
 }
 
 // Dial prepares clients for the node; it does not wait for the node to be up,
@@ -75,13 +78,14 @@ func Dial(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("gRPC address %q: %w", opts.GRPC, err)
 	}
 	return &Node{
-		Comet:  comet,
-		grpc:   conn,
-		bank:   banktypes.NewQueryClient(conn),
-		auth:   authtypes.NewQueryClient(conn),
-		txCfg:  opts.TxConfig,
-		ifaces: opts.InterfaceRegistry,
-		prefix: opts.AccountPrefix,
+		Comet:   comet,
+		grpc:    conn,
+		bank:    banktypes.NewQueryClient(conn),
+		auth:    authtypes.NewQueryClient(conn),
+		compute: computetypes.NewQueryClient(conn),
+		txCfg:   opts.TxConfig,
+		ifaces:  opts.InterfaceRegistry,
+		prefix:  opts.AccountPrefix,
 	}, nil
 }
 

@@ -1,6 +1,9 @@
 package node
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The JSON shapes the facade answers with. They are documented one for one in
 // docs/openapi.json; change both together (TestOpenAPIDescribesViews checks).
@@ -132,4 +135,17 @@ type Health struct {
 	CatchingUp      bool      `json:"catching_up"`
 	LatestBlockTime time.Time `json:"latest_block_time"`
 	BlockAgeSeconds float64   `json:"block_age_seconds"`
+}
+
+// JobsPage is a page of x/compute jobs (each in the module's proto3 JSON).
+type JobsPage struct {
+	Jobs []json.RawMessage `json:"jobs"`
+	// NextKey fetches the next page (page_key); empty on the last page.
+	NextKey string `json:"next_key"`
+}
+
+// ProvidersPage is a page of x/compute providers.
+type ProvidersPage struct {
+	Providers []json.RawMessage `json:"providers"`
+	NextKey   string            `json:"next_key"`
 }

@@ -3,13 +3,20 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	gogoproto "github.com/cosmos/gogoproto/proto"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+
 	"github.com/aitbc/chain/facade/node"
+	computetypes "github.com/aitbc/chain/x/compute/types"
 )
 
 func TestDocsCopyOfOpenAPI(t *testing.T) {
@@ -75,7 +82,7 @@ func TestOpenAPIDescribesViews(t *testing.T) {
 		"Head": node.Head{}, "Tx": node.Tx{}, "Fee": node.Fee{}, "Coin": node.Coin{}, "Event": node.Event{},
 		"Attribute": node.Attribute{}, "Balance": node.Balance{}, "SendResult": node.SendResult{}, "CheckTx": node.CheckTx{},
 		"Peers": node.Peers{}, "Peer": node.Peer{}, "SyncStatus": node.SyncStatus{}, "Health": node.Health{},
-		"SendTxRequest": SendTxRequest{},
+		"SendTxRequest": SendTxRequest{}, "JobsPage": node.JobsPage{}, "ProvidersPage": node.ProvidersPage{},
 	}
 	// Block is documented as Head plus txs and events.
 	views["Block"] = node.Block{}
@@ -92,8 +99,29 @@ func TestOpenAPIDescribesViews(t *testing.T) {
 			t.Errorf("schema %s documents %v, the Go type answers %v", name, got, want)
 		}
 	}
+	// x/compute's types are answered in their proto3 JSON: compare with what the codec writes.
+	for name, msg := range map[string]gogoproto.Message{
+		"ComputeJob": &computetypes.Job{Receipt: &computetypes.Receipt{}}, "ComputeReceipt": &computetypes.Receipt{},
+		"ComputeProvider": &computetypes.Provider{},
+	} {
+		raw, err := codec.ProtoMarshalJSON(msg, codectypes.NewInterfaceRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Sorted(maps.Keys(fields))
+		got := doc.Components.Schemas[name].fields(doc.Components.Schemas)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("schema %s documents %v, the module answers %v", name, got, want)
+		}
+	}
 	for _, p := range []string{"/rpc/get_head", "/rpc/get_block/{height}", "/rpc/get_balance/{address}", "/rpc/send_tx",
-		"/rpc/get_tx/{hash}", "/rpc/peers", "/health", "/sync_status", "/openapi.json"} {
+		"/rpc/get_tx/{hash}", "/rpc/peers", "/health", "/sync_status", "/openapi.json",
+		"/rpc/compute/jobs", "/rpc/compute/jobs/{id}", "/rpc/compute/providers", "/rpc/compute/providers/{address}"} {
 		if _, ok := doc.Paths[p]; !ok {
 			t.Errorf("path %s undocumented", p)
 		}

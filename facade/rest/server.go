@@ -67,6 +67,10 @@ func New(n *node.Node, admitter Admitter, opts Options, logger log.Logger, m *me
 	route(http.MethodPost, "/rpc/send_tx", "send_tx", s.sendTx)
 	route(http.MethodGet, "/rpc/get_tx/{hash}", "get_tx", s.getTx)
 	route(http.MethodGet, "/rpc/peers", "peers", s.peers)
+	route(http.MethodGet, "/rpc/compute/jobs", "compute_jobs", s.computeJobs)
+	route(http.MethodGet, "/rpc/compute/jobs/{id}", "compute_job", s.computeJob)
+	route(http.MethodGet, "/rpc/compute/providers", "compute_providers", s.computeProviders)
+	route(http.MethodGet, "/rpc/compute/providers/{address}", "compute_provider", s.computeProvider)
 	route(http.MethodGet, "/health", "health", s.health)
 	route(http.MethodGet, "/sync_status", "sync_status", s.syncStatus)
 	mux.Handle("/openapi.json", s.instrument("openapi", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +205,35 @@ func (s *Server) getTx(r *http.Request) (any, error) {
 func (s *Server) peers(r *http.Request) (any, error)      { return s.node.Peers(r.Context()) }
 func (s *Server) health(r *http.Request) (any, error)     { return s.node.Health(r.Context()) }
 func (s *Server) syncStatus(r *http.Request) (any, error) { return s.node.SyncStatus(r.Context()) }
+
+func (s *Server) computeJobs(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	page, err := s.node.ComputeJobs(r.Context(), node.JobsFilter{
+		Client: q.Get("client"), Provider: q.Get("provider"), State: q.Get("state"),
+		Limit: q.Get("limit"), PageKey: q.Get("page_key"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return node.JobsPage{Jobs: page.Items, NextKey: page.NextKey}, nil
+}
+
+func (s *Server) computeJob(r *http.Request) (any, error) {
+	return s.node.ComputeJob(r.Context(), r.PathValue("id"))
+}
+
+func (s *Server) computeProviders(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	page, err := s.node.ComputeProviders(r.Context(), q.Get("limit"), q.Get("page_key"))
+	if err != nil {
+		return nil, err
+	}
+	return node.ProvidersPage{Providers: page.Items, NextKey: page.NextKey}, nil
+}
+
+func (s *Server) computeProvider(r *http.Request) (any, error) {
+	return s.node.ComputeProvider(r.Context(), r.PathValue("address"))
+}
 
 // SendTxRequest is the body of POST /rpc/send_tx.
 type SendTxRequest struct {

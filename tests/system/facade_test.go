@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +109,7 @@ func TestFacade(t *testing.T) {
 	t.Run("REST", func(t *testing.T) { testFacadeREST(t, n, alice) })
 	t.Run("REST bad input", func(t *testing.T) { testFacadeBadInput(t, n, alice) })
 	t.Run("CLI tx through send_tx", func(t *testing.T) { testFacadeSendTx(t, n, alice, bob) })
+	t.Run("compute read endpoints", func(t *testing.T) { testFacadeCompute(t, n, alice, bob) })
 	t.Run("WebSocket bad input", func(t *testing.T) { testWSBadInput(t, n) })
 	t.Run("WebSocket consensus events", func(t *testing.T) { testWSConsensus(t, n) })
 	t.Run("WebSocket resume from height", func(t *testing.T) { testWSResume(t, n) })
@@ -352,6 +354,116 @@ func testFacadeSendTx(t *testing.T, n *node, alice, bob string) {
 	if err := json.Unmarshal(body, &res); status != 200 || err != nil || res.Included == nil || res.Included.Height == 0 ||
 		res.Included.Code != 0 || res.Pending {
 		t.Fatalf("send_tx with wait_for_inclusion: %d %s", status, body)
+	}
+}
+
+// testFacadeCompute reads the AI-workload market after a provider registers
+// and two jobs are submitted with the CLI.
+func testFacadeCompute(t *testing.T, n *node, alice, bob string) {
+	base := n.facadeURL()
+	type job struct {
+		ID     string `json:"id"`
+		Client string `json:"client"`
+		Model  string `json:"model"`
+		Escrow string `json:"escrow"`
+		State  string `json:"state"`
+	}
+	var jobs struct {
+		Jobs    []job  `json:"jobs"`
+		NextKey string `json:"next_key"`
+	}
+	var providers struct {
+		Providers []json.RawMessage `json:"providers"`
+		NextKey   string            `json:"next_key"`
+	}
+	getJSON(t, base+"/rpc/compute/jobs", &jobs)
+	getJSON(t, base+"/rpc/compute/providers", &providers)
+	if jobs.Jobs == nil || len(jobs.Jobs) != 0 || providers.Providers == nil || len(providers.Providers) != 0 {
+		t.Fatalf("a new chain's market: %+v %+v", jobs, providers)
+	}
+
+	n.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
+	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+	n.tx("bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b",
+		"--endpoint", "https://gpu.example/v1", "--hardware", `{"gpu_model":"A100","gpu_count":8,"memory_gb":80}`)
+	n.tx("alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt-1"), "100", "1500", "500")
+	n.tx("alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt-2"), "10", "1500", "500")
+
+	var provider struct {
+		Owner    string          `json:"owner"`
+		Pubkey   json.RawMessage `json:"pubkey"`
+		Status   string          `json:"status"`
+		Bond     string          `json:"bond"`
+		Hardware struct {
+			GPUModel string `json:"gpu_model"`
+			GPUCount int    `json:"gpu_count"`
+		} `json:"hardware"`
+	}
+	getJSON(t, base+"/rpc/compute/providers/"+bob, &provider)
+	if provider.Owner != bob || provider.Status != "PROVIDER_STATUS_ACTIVE" || provider.Bond != "200000000" ||
+		provider.Hardware.GPUModel != "A100" || provider.Hardware.GPUCount != 8 || !strings.Contains(string(provider.Pubkey), "PubKey") {
+		t.Fatalf("provider %+v", provider)
+	}
+	getJSON(t, base+"/rpc/compute/providers", &providers)
+	if len(providers.Providers) != 1 {
+		t.Fatalf("providers: %d", len(providers.Providers))
+	}
+
+	var one job
+	getJSON(t, base+"/rpc/compute/jobs/1", &one)
+	if one.ID != "1" || one.Client != alice || one.Model != "llama-3-8b" || one.State != "JOB_STATE_OPEN" || one.Escrow != "150000" {
+		t.Fatalf("job 1: %+v", one)
+	}
+	for query, want := range map[string]int{"": 2, "?state=open": 2, "?state=JOB_STATE_SETTLED": 0, "?client=" + alice: 2, "?provider=" + bob: 0} {
+		getJSON(t, base+"/rpc/compute/jobs"+query, &jobs)
+		if len(jobs.Jobs) != want {
+			t.Errorf("jobs%s: %d, want %d", query, len(jobs.Jobs), want)
+		}
+	}
+	// Paging: one job per page.
+	getJSON(t, base+"/rpc/compute/jobs?limit=1", &jobs)
+	if len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != "1" || jobs.NextKey == "" {
+		t.Fatalf("first page: %+v", jobs)
+	}
+	getJSON(t, base+"/rpc/compute/jobs?limit=1&page_key="+url.QueryEscape(jobs.NextKey), &jobs)
+	if len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != "2" || jobs.NextKey != "" {
+		t.Fatalf("second page: %+v", jobs)
+	}
+
+	for _, c := range []struct {
+		path    string
+		status  int
+		message string
+	}{
+		{"/rpc/compute/jobs/abc", 400, "invalid job id"},
+		{"/rpc/compute/jobs/0", 400, "invalid job id"},
+		{"/rpc/compute/jobs/999", 404, "not found"},
+		{"/rpc/compute/jobs?state=running", 400, "invalid state"},
+		{"/rpc/compute/jobs?client=" + alice + "&state=open", 400, "at most one"},
+		{"/rpc/compute/jobs?client=ait1nope", 400, "invalid address"},
+		{"/rpc/compute/jobs?limit=0", 400, "invalid limit"},
+		{"/rpc/compute/jobs?limit=1000", 400, "invalid limit"},
+		{"/rpc/compute/jobs?page_key=%21%21", 400, "invalid page_key"},
+		{"/rpc/compute/providers/notanaddress", 400, "invalid address"},
+		{"/rpc/compute/providers/" + alice, 404, "not registered"},
+	} {
+		status, body := call(t, http.MethodGet, base+c.path, nil)
+		wantError(t, status, body, c.status, c.message)
+	}
+
+	// The market's gauges reach the metrics endpoint (polled every 10s).
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		_, body := call(t, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", n.ports.Metrics), nil)
+		text := string(body)
+		if strings.Contains(text, "\nblockchain_compute_providers 1\n") && strings.Contains(text, `blockchain_compute_jobs{state="open"} 2`) &&
+			strings.Contains(text, "\nblockchain_compute_job_escrow_uait 165000\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("compute gauges never showed 1 provider, 2 open jobs, 165000 uait escrow")
+		}
+		time.Sleep(time.Second)
 	}
 }
 
