@@ -1,5 +1,6 @@
 # AITBC chain: build, run and test aitbcd.
 #   make devnet   build and run a single-validator devnet (ait-devnet-1)
+#   make localnet build and start a 4-validator localnet (ait-localnet-1) in the background
 #   make test     lint, unit, app-level and system tests
 
 BINARY      := build/aitbcd
@@ -10,8 +11,12 @@ LDFLAGS     := -X $(SDK_VERSION).Name=aitbc -X $(SDK_VERSION).AppName=aitbcd \
                -X $(SDK_VERSION).Version=$(VERSION) -X $(SDK_VERSION).Commit=$(COMMIT)
 GO_PACKAGES  = $(shell go list ./... | grep -v /tests/system)
 DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
+LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
+# VALIDATORS=N and FULL_NODES=K shape a new localnet (defaults 4 and 0);
+# CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
+LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset bench bench-compute bench-facade lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -28,6 +33,22 @@ devnet: build
 ## devnet-reset: delete the devnet and start a new chain.
 devnet-reset: build
 	./$(BINARY) devnet --home $(DEVNET_HOME) --reset
+
+## localnet: create (first time) and start the localnet's nodes in the background; prints endpoints.
+localnet: build
+	./$(BINARY) localnet start --home $(LOCALNET_HOME) $(LOCALNET_FLAGS)
+
+## localnet-status: each node's process, height, peers and validator-set membership.
+localnet-status: build
+	./$(BINARY) localnet status --home $(LOCALNET_HOME)
+
+## localnet-stop: stop every node; `make localnet` resumes the same network.
+localnet-stop: build
+	./$(BINARY) localnet stop --home $(LOCALNET_HOME)
+
+## localnet-reset: stop and delete the localnet (`make localnet` then creates a new one).
+localnet-reset: build
+	./$(BINARY) localnet reset --home $(LOCALNET_HOME)
 
 lint:
 	go vet ./...

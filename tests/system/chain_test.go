@@ -71,6 +71,15 @@ func TestInitWritesDeliberateGenesisAndConfig(t *testing.T) {
 	if !strings.Contains(string(appToml), `minimum-gas-prices = "0.025uait"`) {
 		t.Error("app.toml does not enforce the default minimum gas price 0.025uait")
 	}
+	configToml, err := os.ReadFile(filepath.Join(n.home, "config", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`timeout_commit = "1s"`, `pprof_laddr = ""`} {
+		if !strings.Contains(string(configToml), want) {
+			t.Errorf("config.toml lacks %s", want)
+		}
+	}
 	if addr := n.keyAddress("alice"); !strings.HasPrefix(addr, "ait1") {
 		t.Errorf("account address %q lacks the ait prefix", addr)
 	}

@@ -114,6 +114,7 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		pruning.Cmd(newApp, app.DefaultNodeHome),
 		snapshot.Cmd(newApp),
 		devnetCmd(),
+		localnetCmd(),
 		facadeCmd(),
 	)
 	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{
@@ -150,10 +151,15 @@ func initCmd(tempApp *app.App) *cobra.Command {
 		if err := genesis.SaveAs(genFile); err != nil {
 			return err
 		}
-		// The SDK turns CometBFT's 1s commit timeout into 5s when it writes
-		// config.toml; AITBC's block time is the seed's 1s.
-		return setTomlValues(filepath.Join(home, "config", "config.toml"), "consensus",
-			map[string]string{"timeout_commit": DefaultBlockTime.String()})
+		// The SDK writes its own defaults over two of ours when it creates
+		// config.toml: a 5s commit timeout (AITBC's block time is the seed's 1s)
+		// and a profiler on localhost:6060 (off: it has no place on a validator
+		// and would collide between the nodes of a localnet).
+		configToml := filepath.Join(home, "config", "config.toml")
+		if err := setTomlValues(configToml, "consensus", map[string]string{"timeout_commit": DefaultBlockTime.String()}); err != nil {
+			return err
+		}
+		return setTomlValues(configToml, "rpc", map[string]string{"pprof_laddr": ""})
 	}
 	return cmd
 }

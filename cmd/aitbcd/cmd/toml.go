@@ -13,6 +13,16 @@ import (
 // layout, so the file stays the annotated template operators know. Every key
 // must already exist: a missing key means the template changed and is an error.
 func setTomlValues(path, section string, values map[string]string) error {
+	literals := make(map[string]string, len(values))
+	for key, value := range values {
+		literals[key] = strconv.Quote(value)
+	}
+	return setTomlLiterals(path, section, literals)
+}
+
+// setTomlLiterals is setTomlValues for values that are already TOML literals,
+// such as true, 42 or "a string" (quotes included).
+func setTomlLiterals(path, section string, values map[string]string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -35,7 +45,7 @@ func setTomlValues(path, section string, values map[string]string) error {
 		}
 		key = strings.TrimSpace(key)
 		if value, want := values[key]; want && !found[key] {
-			lines[i] = key + " = " + strconv.Quote(value)
+			lines[i] = key + " = " + value
 			found[key] = true
 		}
 	}
@@ -50,4 +60,18 @@ func setTomlValues(path, section string, values map[string]string) error {
 		return fmt.Errorf("%s: no key %s in section [%s]", path, strings.Join(missing, ", "), section)
 	}
 	return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
+}
+
+// tomlHasSection reports whether the TOML file has a [section] header.
+func tomlHasSection(path, section string) bool {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.TrimSpace(line) == "["+section+"]" {
+			return true
+		}
+	}
+	return false
 }

@@ -50,3 +50,27 @@ func TestSetTomlValues(t *testing.T) {
 		t.Fatal("want an error for a missing file")
 	}
 }
+
+func TestSetTomlLiterals(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[p2p]\n# keep me\nallow_duplicate_ip = false\naddr_book_strict = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := setTomlLiterals(path, "p2p", map[string]string{"allow_duplicate_ip": "true", "addr_book_strict": "false"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if want := "[p2p]\n# keep me\nallow_duplicate_ip = true\naddr_book_strict = false\n"; string(raw) != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", raw, want)
+	}
+}
+
+func TestTomlHasSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.toml")
+	if err := os.WriteFile(path, []byte(sampleToml+"\n# [facade] in a comment\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !tomlHasSection(path, "p2p") || tomlHasSection(path, "facade") || tomlHasSection(path+".missing", "p2p") {
+		t.Fatal("tomlHasSection is wrong")
+	}
+}

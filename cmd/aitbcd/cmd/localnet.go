@@ -1,0 +1,368 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aitbc/chain/app"
+)
+
+const (
+	flagValidators    = "validators"
+	flagFullNodes     = "full-nodes"
+	flagBasePort      = "base-port"
+	flagConsensusMode = "consensus-mode"
+	flagWait          = "wait"
+	flagVotingPeriod  = "voting-period"
+	flagStopTimeout   = "timeout"
+
+	defaultLocalnetValidators = 4
+	defaultLocalnetWait       = 3 * time.Minute
+	defaultLocalnetStopWait   = 30 * time.Second
+)
+
+// DefaultLocalnetHome is where `aitbcd localnet` keeps the network unless --home is given.
+func DefaultLocalnetHome() string {
+	return filepath.Join(filepath.Dir(app.DefaultNodeHome), ".aitbcd-localnet")
+}
+
+func localnetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "localnet",
+		Short: "Run a multi-validator local network " + LocalnetChainID + " as background processes",
+		Long: `Run a local network of several aitbcd nodes on 127.0.0.1, chain ` + LocalnetChainID + `.
+
+The network lives in --home (default ~/.aitbcd-localnet): localnet.json describes it,
+node0, node1, … are the nodes' home directories (config, data, keyring-test, node.log,
+aitbcd.pid). Node i listens on --base-port + 10*i + offset: P2P +0, CometBFT RPC +1,
+gRPC +2, Cosmos REST +3, facade REST +4, facade WebSocket +5, metrics +6.
+
+Every node's keyring ("test" backend) holds its funded "operator" key and the devnet's
+public test accounts faucet, alice, bob and carol. INSECURE: for local use only.`,
+		// The root pre-run would write a config into the default node home;
+		// the localnet manages its nodes' homes itself.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+	}
+	cmd.AddCommand(localnetStartCmd(), localnetStatusCmd(), localnetStopCmd(), localnetResetCmd())
+	return cmd
+}
+
+// localnetDir is --home when given, else the default localnet directory,
+// made absolute: the nodes run with --home <dir>/nodeI, and their command
+// lines identify them whichever directory a later command is run from.
+func localnetDir(cmd *cobra.Command) string {
+	dir := DefaultLocalnetHome()
+	if f := cmd.Flags().Lookup("home"); f != nil && f.Changed {
+		dir = f.Value.String()
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir
+}
+
+func localnetStartCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Create the localnet on first use, start its nodes in the background and wait for blocks",
+		Long: `Create the localnet on first use (N validators, K full nodes, one shared genesis), start
+every node that is not running as a background process, wait until blocks are produced and
+print each node's endpoints. Running it again resumes the same network.
+
+CONSENSUS_MODE (poa, hybrid or pos; default poa) or --consensus-mode picks the
+validator-governance mode of a new network. BLOCK_TIME and LOG_LEVEL apply to every node;
+RPC_HOST, RPC_PORT, WS_PORT and METRICS_PORT are not passed on: the localnet sets each
+node's ports.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := LoadSeedEnv(os.Getenv); err != nil {
+				return err
+			}
+			flagMode, _ := cmd.Flags().GetString(flagConsensusMode)
+			mode, modeExplicit, err := resolveConsensusMode(os.Getenv, flagMode, cmd.Flags().Changed(flagConsensusMode))
+			if err != nil {
+				return err
+			}
+			opts := LocalnetOptions{ConsensusMode: mode}
+			opts.Validators, _ = cmd.Flags().GetInt(flagValidators)
+			opts.FullNodes, _ = cmd.Flags().GetInt(flagFullNodes)
+			opts.BasePort, _ = cmd.Flags().GetInt(flagBasePort)
+			opts.VotingPeriod, _ = cmd.Flags().GetDuration(flagVotingPeriod)
+			reset, _ := cmd.Flags().GetBool(flagReset)
+			noStart, _ := cmd.Flags().GetBool(flagNoStart)
+			wait, _ := cmd.Flags().GetDuration(flagWait)
+
+			out := cmd.OutOrStdout()
+			dir := localnetDir(cmd)
+			if reset {
+				if err := resetLocalnet(dir, out); err != nil {
+					return err
+				}
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			l, created, err := PrepareLocalnet(dir, opts)
+			if err != nil {
+				return err
+			}
+			if !created {
+				if err := checkResumeOptions(l, opts, cmd, modeExplicit); err != nil {
+					return err
+				}
+			}
+			state := "resuming"
+			if created {
+				state = "created"
+			}
+			fmt.Fprintf(out, "AITBC localnet %s (%s): %d validators, %d full nodes, consensus mode %s, in %s\n",
+				l.ChainID, state, l.Validators, l.FullNodes, l.ConsensusMode, dir)
+			if noStart {
+				return nil
+			}
+
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			started := time.Now()
+			for i, n := range l.Nodes {
+				if pid := localnetNodePid(l, i); pid != 0 {
+					fmt.Fprintf(out, "  %-7s already running (pid %d)\n", n.Name, pid)
+					continue
+				}
+				pid, err := launchLocalnetNode(l, i, bin)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "  %-7s started (pid %d), log %s\n", n.Name, pid, filepath.Join(l.Home(i), localnetLogFile))
+			}
+			if wait > 0 {
+				fmt.Fprintf(out, "waiting for blocks (up to %s) …\n", wait)
+				if err := waitForLocalnetBlocks(l, wait); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "blocks are being produced (%.1fs after start)\n", time.Since(started).Seconds())
+			}
+			printLocalnetEndpoints(out, l)
+			return nil
+		},
+	}
+	cmd.Flags().Int(flagValidators, defaultLocalnetValidators, "number of genesis validators (first run only)")
+	cmd.Flags().Int(flagFullNodes, 0, "number of extra full nodes, each with a funded operator key (first run only)")
+	cmd.Flags().Int(flagBasePort, DefaultLocalnetBasePort, "node0's first port; node i uses base+10*i … base+10*i+9 (first run only)")
+	cmd.Flags().String(flagConsensusMode, string(DefaultConsensusMode), "validator governance at genesis: poa, hybrid or pos (overrides "+EnvConsensusMode+"; first run only)")
+	cmd.Flags().Duration(flagVotingPeriod, DefaultLocalnetVotingPeriod, "governance voting and deposit period; expedited proposals get half (first run only)")
+	cmd.Flags().Bool(flagReset, false, "stop and delete the localnet first, then create a new one")
+	cmd.Flags().Bool(flagNoStart, false, "create the localnet if needed, but start no node")
+	cmd.Flags().Duration(flagWait, defaultLocalnetWait, "how long to wait for blocks after starting the nodes (0: do not wait)")
+	return cmd
+}
+
+// checkResumeOptions refuses options given explicitly that contradict the
+// existing network: its shape is fixed when it is created.
+func checkResumeOptions(l *Localnet, o LocalnetOptions, cmd *cobra.Command, modeExplicit bool) error {
+	var conflicts []string
+	if cmd.Flags().Changed(flagValidators) && o.Validators != l.Validators {
+		conflicts = append(conflicts, fmt.Sprintf("%d validators", l.Validators))
+	}
+	if cmd.Flags().Changed(flagFullNodes) && o.FullNodes != l.FullNodes {
+		conflicts = append(conflicts, fmt.Sprintf("%d full nodes", l.FullNodes))
+	}
+	if cmd.Flags().Changed(flagBasePort) && o.BasePort != l.BasePort {
+		conflicts = append(conflicts, fmt.Sprintf("base port %d", l.BasePort))
+	}
+	if cmd.Flags().Changed(flagVotingPeriod) && o.votingPeriod().String() != l.VotingPeriod {
+		conflicts = append(conflicts, "voting period "+l.VotingPeriod)
+	}
+	if modeExplicit && o.ConsensusMode != l.ConsensusMode {
+		conflicts = append(conflicts, fmt.Sprintf("consensus mode %s (a running chain changes mode by governance)", l.ConsensusMode))
+	}
+	if len(conflicts) > 0 {
+		return fmt.Errorf("the localnet in %s was created with %s; use --reset to create a new one",
+			l.Dir(), strings.Join(conflicts, ", "))
+	}
+	return nil
+}
+
+func printLocalnetEndpoints(out io.Writer, l *Localnet) {
+	fmt.Fprintf(out, "\nAITBC localnet %s endpoints (all on 127.0.0.1):\n", l.ChainID)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	header := "  node\trole\tCometBFT RPC\tCosmos REST\tgRPC"
+	if l.Facade {
+		header += "\tfacade REST\tfacade WS\tmetrics"
+	}
+	fmt.Fprintln(w, header+"\tP2P\thome")
+	for i, n := range l.Nodes {
+		fmt.Fprintf(w, "  %s\t%s\thttp://127.0.0.1:%d\thttp://127.0.0.1:%d\t127.0.0.1:%d",
+			n.Name, n.Role, n.Ports.RPC, n.Ports.API, n.Ports.GRPC)
+		if l.Facade {
+			fmt.Fprintf(w, "\thttp://127.0.0.1:%d\tws://127.0.0.1:%d\thttp://127.0.0.1:%d/metrics",
+				n.Ports.FacadeREST, n.Ports.FacadeWS, n.Ports.Metrics)
+		}
+		fmt.Fprintf(w, "\t%s@127.0.0.1:%d\t%s\n", n.NodeID, n.Ports.P2P, l.Home(i))
+	}
+	_ = w.Flush()
+	fmt.Fprintf(out, `
+Keys (keyring "test", in every node's home): operator (that node's, funded), faucet, alice, bob, carol.
+Try: aitbcd --home %s keys list
+     aitbcd --home %s query bank balances $(aitbcd --home %s keys show alice -a)
+     aitbcd localnet status --home %s
+`, l.Home(0), l.Home(0), l.Home(0), l.Dir())
+}
+
+func localnetStatusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show each node's process, height, peers and validator-set membership",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := LoadLocalnet(localnetDir(cmd))
+			if err != nil {
+				return noLocalnetError(localnetDir(cmd), err)
+			}
+			return printLocalnetStatus(cmd.OutOrStdout(), l)
+		},
+	}
+}
+
+func printLocalnetStatus(out io.Writer, l *Localnet) error {
+	type row struct {
+		pid    int
+		status nodeStatus
+		err    error
+	}
+	rows := make([]row, len(l.Nodes))
+	var valSet map[string]int64
+	var valSetErr error = errors.New("no node answers")
+	for i, n := range l.Nodes {
+		rows[i].pid = localnetNodePid(l, i)
+		if rows[i].pid == 0 {
+			continue
+		}
+		rows[i].status, rows[i].err = queryNodeStatus(n.Ports.RPC)
+		if rows[i].err == nil && valSet == nil {
+			valSet, valSetErr = queryValidatorSet(n.Ports.RPC)
+		}
+	}
+
+	fmt.Fprintf(out, "AITBC localnet %s in %s (consensus mode %s at genesis)\n", l.ChainID, l.Dir(), l.ConsensusMode)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "node\trole\tprocess\tpid\theight\tsync\tpeers\tvalidator\tpower\tCometBFT RPC")
+	for i, n := range l.Nodes {
+		process, pid, height, sync, peers := "stopped", "-", "-", "-", "-"
+		if r := rows[i]; r.pid != 0 {
+			process, pid = "running", fmt.Sprint(r.pid)
+			if r.err != nil {
+				sync = "no-answer"
+			} else {
+				height, peers, sync = fmt.Sprint(r.status.Height), fmt.Sprint(r.status.Peers), "synced"
+				if r.status.CatchingUp {
+					sync = "catching-up"
+				}
+			}
+		}
+		validator, power := "unknown", "-"
+		if valSet != nil {
+			validator = "no"
+			if addr, err := consensusAddress(l, i); err == nil {
+				if p, ok := valSet[addr]; ok {
+					validator, power = "yes", fmt.Sprint(p)
+				}
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\thttp://127.0.0.1:%d\n",
+			n.Name, n.Role, process, pid, height, sync, peers, validator, power, n.Ports.RPC)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if valSet == nil {
+		fmt.Fprintf(out, "validator set unknown: %v\n", valSetErr)
+	}
+	return nil
+}
+
+func localnetStopCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop every node (SIGTERM, then SIGKILL after --timeout); the data stays",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := LoadLocalnet(localnetDir(cmd))
+			if err != nil {
+				return noLocalnetError(localnetDir(cmd), err)
+			}
+			timeout, _ := cmd.Flags().GetDuration(flagStopTimeout)
+			stopped, killed := stopLocalnet(l, timeout)
+			reportStop(cmd.OutOrStdout(), stopped, killed, timeout)
+			return nil
+		},
+	}
+	cmd.Flags().Duration(flagStopTimeout, defaultLocalnetStopWait, "how long to wait after SIGTERM before SIGKILL")
+	return cmd
+}
+
+func reportStop(out io.Writer, stopped, killed []string, timeout time.Duration) {
+	switch {
+	case len(stopped) == 0 && len(killed) == 0:
+		fmt.Fprintln(out, "localnet: no node was running")
+	default:
+		if len(stopped) > 0 {
+			fmt.Fprintf(out, "localnet: stopped %s\n", strings.Join(stopped, ", "))
+		}
+		if len(killed) > 0 {
+			fmt.Fprintf(out, "localnet: killed %s (still running %s after SIGTERM)\n", strings.Join(killed, ", "), timeout)
+		}
+	}
+}
+
+func localnetResetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset",
+		Short: "Stop every node and delete the localnet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return resetLocalnet(localnetDir(cmd), cmd.OutOrStdout())
+		},
+	}
+}
+
+// resetLocalnet stops the localnet in dir and deletes it. It refuses to
+// delete a non-empty directory that holds no localnet.
+func resetLocalnet(dir string, out io.Writer) error {
+	l, err := LoadLocalnet(dir)
+	switch {
+	case err == nil:
+		stopped, killed := stopLocalnet(l, defaultLocalnetStopWait)
+		reportStop(out, stopped, killed, defaultLocalnetStopWait)
+	case errors.Is(err, os.ErrNotExist):
+		entries, readErr := os.ReadDir(dir)
+		if errors.Is(readErr, os.ErrNotExist) || (readErr == nil && len(entries) == 0) {
+			return os.RemoveAll(dir)
+		}
+		return fmt.Errorf("%s holds no localnet (no %s); not deleting it", dir, localnetManifest)
+	default:
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("reset: removing %s: %w", dir, err)
+	}
+	fmt.Fprintf(out, "localnet: removed %s\n", dir)
+	return nil
+}
+
+func noLocalnetError(dir string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no localnet in %s; create one with `aitbcd localnet start`", dir)
+	}
+	return err
+}

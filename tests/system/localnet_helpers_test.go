@@ -1,0 +1,505 @@
+package system
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The multi-node harness: a localnet made by `aitbcd localnet start
+// --no-start` on a free port range in a temporary directory, whose nodes the
+// test runs as its own child processes (`aitbcd start --home <node home>`,
+// no other flag: the ports come from the localnet's config files), so it can
+// kill, stop and restart each one. Every node is killed in t.Cleanup.
+
+const (
+	localnetChainID = "ait-localnet-1"
+	// localnetStride is the number of ports each localnet node owns (see `aitbcd localnet --help`).
+	localnetStride = 10
+	// Free port ranges are looked for below Linux's ephemeral range
+	// (32768+), where the kernel hands out the ports freePorts gets.
+	localnetPortLow, localnetPortHigh = 20000, 32000
+)
+
+// localnetOptions shape a test localnet.
+type localnetOptions struct {
+	Validators    int           // default 4
+	FullNodes     int           // nodes after the validators, each with a funded "operator" key
+	ConsensusMode string        // --consensus-mode; "" leaves the default (poa)
+	VotingPeriod  time.Duration // --voting-period (expedited: half); 0 leaves the default 60s
+	Env           []string      // extra environment for every node, e.g. "BLOCK_TIME=500ms"
+}
+
+// localnet is a running (or stopped) multi-node network under test.
+// nodes[i] is node i; its home holds its keyring (keys "operator", "faucet",
+// "alice", "bob", "carol"), config and node.log.
+type localnet struct {
+	t        *testing.T
+	dir      string
+	nodes    []*node
+	roles    []string // "validator" or "full"
+	ids      []string // CometBFT node ids
+	operator []string // address of each node's "operator" key
+	env      []string
+}
+
+// localnetManifest is the part of localnet.json the harness reads.
+type localnetManifest struct {
+	ChainID string `json:"chain_id"`
+	Nodes   []struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		NodeID   string `json:"node_id"`
+		Operator string `json:"operator"`
+		Ports    struct {
+			P2P  int `json:"p2p"`
+			RPC  int `json:"rpc"`
+			GRPC int `json:"grpc"`
+			API  int `json:"api"`
+		} `json:"ports"`
+	} `json:"nodes"`
+}
+
+// createLocalnet makes a localnet with `aitbcd localnet start --no-start`
+// without starting any node, so a test can change a genesis or config first.
+func createLocalnet(t *testing.T, opts localnetOptions) *localnet {
+	t.Helper()
+	if opts.Validators == 0 {
+		opts.Validators = 4
+	}
+	dir := filepath.Join(t.TempDir(), "localnet")
+	total := opts.Validators + opts.FullNodes
+	args := []string{"localnet", "start", "--no-start", "--home", dir,
+		"--validators", strconv.Itoa(opts.Validators), "--full-nodes", strconv.Itoa(opts.FullNodes),
+		"--base-port", strconv.Itoa(freeBasePort(t, total*localnetStride))}
+	if opts.ConsensusMode != "" {
+		args = append(args, "--consensus-mode", opts.ConsensusMode)
+	}
+	if opts.VotingPeriod != 0 {
+		args = append(args, "--voting-period", opts.VotingPeriod.String())
+	}
+	runBin(t, nil, args...)
+	return loadLocalnet(t, dir, opts.Env)
+}
+
+// startLocalnet creates a localnet, starts every node and waits until all
+// of them have committed height 2.
+func startLocalnet(t *testing.T, opts localnetOptions) *localnet {
+	t.Helper()
+	ln := createLocalnet(t, opts)
+	ln.startAll()
+	ln.waitAllHeight(2, 3*time.Minute)
+	return ln
+}
+
+// loadLocalnet reads dir/localnet.json into the harness's view of the network.
+func loadLocalnet(t *testing.T, dir string, env []string) *localnet {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "localnet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m localnetManifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("decoding localnet.json: %v", err)
+	}
+	if m.ChainID != localnetChainID {
+		t.Fatalf("localnet chain id %q, want %q", m.ChainID, localnetChainID)
+	}
+	ln := &localnet{t: t, dir: dir, env: env}
+	for _, mn := range m.Nodes {
+		n := &node{t: t, home: filepath.Join(dir, mn.Name),
+			ports: ports{RPC: mn.Ports.RPC, P2P: mn.Ports.P2P, GRPC: mn.Ports.GRPC, API: mn.Ports.API}}
+		ln.nodes = append(ln.nodes, n)
+		ln.roles = append(ln.roles, mn.Role)
+		ln.ids = append(ln.ids, mn.NodeID)
+		ln.operator = append(ln.operator, mn.Operator)
+	}
+	return ln
+}
+
+// freeBasePort finds count consecutive loopback ports that are free now.
+func freeBasePort(t *testing.T, count int) int {
+	t.Helper()
+	for attempt := 0; attempt < 100; attempt++ {
+		base := localnetPortLow + localnetStride*rand.IntN((localnetPortHigh-localnetPortLow-count)/localnetStride)
+		var ls []net.Listener
+		ok := true
+		for p := base; p < base+count; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, l)
+		}
+		for _, l := range ls {
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d free consecutive ports in %d-%d", count, localnetPortLow, localnetPortHigh)
+	return 0
+}
+
+// runBin runs the aitbcd binary with args (no --home added) and returns its
+// stdout; a failure fails the test with the output.
+func runBin(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	out, err := runBinErr(env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// runBinErr runs the aitbcd binary with args and env added to this
+// process's environment, and returns its stdout.
+func runBinErr(env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aitbcdBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("aitbcd %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// startNode starts node i: `aitbcd start --home <its home>`.
+func (ln *localnet) startNode(i int) {
+	ln.t.Helper()
+	n := ln.nodes[i]
+	n.start(ln.env, "start", "--home", n.home)
+}
+
+// startAll starts every node that is not running.
+func (ln *localnet) startAll() {
+	ln.t.Helper()
+	for i, n := range ln.nodes {
+		if n.proc == nil {
+			ln.startNode(i)
+		}
+	}
+}
+
+// killNode kills node i with SIGKILL (kill -9) and waits for it to exit.
+func (ln *localnet) killNode(i int) {
+	ln.t.Helper()
+	_ = ln.nodes[i].stop(syscall.SIGKILL)
+}
+
+// stopNode stops node i with SIGTERM; it fails the test unless the node exits
+// cleanly in time.
+func (ln *localnet) stopNode(i int) {
+	ln.t.Helper()
+	if err := ln.nodes[i].stop(syscall.SIGTERM); err != nil {
+		ln.t.Fatalf("node%d: SIGTERM: %v\n%s", i, err, ln.nodes[i].logTail())
+	}
+}
+
+// restartNode stops node i with SIGTERM and starts it again.
+func (ln *localnet) restartNode(i int) {
+	ln.t.Helper()
+	ln.stopNode(i)
+	ln.startNode(i)
+}
+
+// running reports whether the test has node i's process running.
+func (ln *localnet) running(i int) bool { return ln.nodes[i].proc != nil }
+
+// maxHeight is the highest height any running node reports (0 if none answers).
+func (ln *localnet) maxHeight() int64 {
+	var top int64
+	for i, n := range ln.nodes {
+		if !ln.running(i) {
+			continue
+		}
+		if h, err := n.height(); err == nil && h > top {
+			top = h
+		}
+	}
+	return top
+}
+
+// waitAllHeight waits until every running node has committed height h and
+// returns the lowest height among them then. A node that exits fails the test.
+func (ln *localnet) waitAllHeight(h int64, within time.Duration) int64 {
+	ln.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		lowest, behind := int64(-1), -1
+		var behindErr error
+		for i, n := range ln.nodes {
+			if !ln.running(i) {
+				continue
+			}
+			select {
+			case err := <-n.done:
+				n.done <- err
+				ln.t.Fatalf("node%d exited while waiting for height %d: %v\n%s", i, h, err, n.logTail())
+			default:
+			}
+			got, err := n.height()
+			if err != nil || got < h {
+				behind, behindErr = i, err
+				if err == nil {
+					behindErr = fmt.Errorf("at height %d", got)
+				}
+				break
+			}
+			if lowest < 0 || got < lowest {
+				lowest = got
+			}
+		}
+		if behind < 0 {
+			return lowest
+		}
+		if time.Now().After(deadline) {
+			ln.t.Fatalf("not every running node reached height %d within %s: node%d %v\n%s",
+				h, within, behind, behindErr, ln.nodes[behind].logTail())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// waitForStall waits until no running node's height changes for quiet and
+// returns that height; it fails the test if blocks keep coming for within.
+func (ln *localnet) waitForStall(quiet, within time.Duration) int64 {
+	ln.t.Helper()
+	deadline := time.Now().Add(within)
+	last, since := ln.maxHeight(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		if h := ln.maxHeight(); h != last {
+			last, since = h, time.Now()
+		} else if time.Since(since) >= quiet {
+			return last
+		}
+	}
+	ln.t.Fatalf("blocks kept coming for %s (height %d)", within, last)
+	return 0
+}
+
+// blockMeta is one block as CometBFT RPC /blockchain describes it.
+type blockMeta struct {
+	Height  int64
+	Hash    string
+	AppHash string
+	Time    time.Time
+}
+
+// blockMetas returns blocks from..to (inclusive, ascending) from CometBFT RPC /blockchain.
+func (n *node) blockMetas(from, to int64) []blockMeta {
+	n.t.Helper()
+	metas := make([]blockMeta, 0, to-from+1)
+	for lo := from; lo <= to; lo += 20 { // /blockchain returns at most 20 blocks
+		hi := min(lo+19, to)
+		var res struct {
+			BlockMetas []struct {
+				BlockID struct {
+					Hash string `json:"hash"`
+				} `json:"block_id"`
+				Header struct {
+					Height  string    `json:"height"`
+					Time    time.Time `json:"time"`
+					AppHash string    `json:"app_hash"`
+				} `json:"header"`
+			} `json:"block_metas"`
+		}
+		if err := n.rpc(fmt.Sprintf("blockchain?minHeight=%d&maxHeight=%d", lo, hi), &res); err != nil {
+			n.t.Fatal(err)
+		}
+		if len(res.BlockMetas) != int(hi-lo+1) {
+			n.t.Fatalf("/blockchain %d-%d returned %d blocks", lo, hi, len(res.BlockMetas))
+		}
+		for i := len(res.BlockMetas) - 1; i >= 0; i-- { // newest first
+			m := res.BlockMetas[i]
+			h, _ := strconv.ParseInt(m.Header.Height, 10, 64)
+			metas = append(metas, blockMeta{Height: h, Hash: m.BlockID.Hash, AppHash: m.Header.AppHash, Time: m.Header.Time})
+		}
+	}
+	for i, m := range metas {
+		if m.Height != from+int64(i) {
+			n.t.Fatalf("/blockchain: block %d where %d was expected", m.Height, from+int64(i))
+		}
+	}
+	return metas
+}
+
+// checkNoFork fails the test unless every node has the same block hash and
+// the same app hash at every height 1..upTo (read from each node's CometBFT
+// RPC /blockchain, so every node must be running and have reached upTo).
+func (ln *localnet) checkNoFork(upTo int64) {
+	ln.t.Helper()
+	ref := ln.nodes[0].blockMetas(1, upTo)
+	for i, n := range ln.nodes[1:] {
+		got := n.blockMetas(1, upTo)
+		for k := range ref {
+			if got[k].Hash != ref[k].Hash || got[k].AppHash != ref[k].AppHash {
+				ln.t.Fatalf("fork at height %d: node0 block %s app %s, node%d block %s app %s",
+					ref[k].Height, ref[k].Hash, ref[k].AppHash, i+1, got[k].Hash, got[k].AppHash)
+			}
+		}
+	}
+}
+
+// largestBlockGap returns the longest time between consecutive block headers
+// in metas, and the height of the block that ended it, leaving out the gap
+// that ends at any height in skip.
+func largestBlockGap(metas []blockMeta, skip ...int64) (time.Duration, int64) {
+	var gap time.Duration
+	var at int64
+outer:
+	for k := 1; k < len(metas); k++ {
+		for _, s := range skip {
+			if metas[k].Height == s {
+				continue outer
+			}
+		}
+		if d := metas[k].Time.Sub(metas[k-1].Time); d > gap {
+			gap, at = d, metas[k].Height
+		}
+	}
+	return gap, at
+}
+
+// consensusAddress is node i's validator (consensus) address, hex, from /status.
+func (ln *localnet) consensusAddress(i int) string {
+	ln.t.Helper()
+	var status struct {
+		ValidatorInfo struct {
+			Address string `json:"address"`
+		} `json:"validator_info"`
+	}
+	if err := ln.nodes[i].rpc("status", &status); err != nil {
+		ln.t.Fatal(err)
+	}
+	return strings.ToUpper(status.ValidatorInfo.Address)
+}
+
+// validatorSet returns CometBFT's validator set at the latest height as seen
+// by node i: hex consensus address → voting power.
+func (ln *localnet) validatorSet(i int) map[string]int64 {
+	ln.t.Helper()
+	var res struct {
+		Validators []struct {
+			Address     string `json:"address"`
+			VotingPower string `json:"voting_power"`
+		} `json:"validators"`
+	}
+	if err := ln.nodes[i].rpc("validators?per_page=100", &res); err != nil {
+		ln.t.Fatal(err)
+	}
+	set := map[string]int64{}
+	for _, v := range res.Validators {
+		set[strings.ToUpper(v.Address)], _ = strconv.ParseInt(v.VotingPower, 10, 64)
+	}
+	return set
+}
+
+// waitForPeers waits until node i has at least want peers (CometBFT RPC /net_info).
+func (ln *localnet) waitForPeers(i, want int, within time.Duration) {
+	ln.t.Helper()
+	deadline := time.Now().Add(within)
+	var got int
+	for time.Now().Before(deadline) {
+		var res struct {
+			NPeers string `json:"n_peers"`
+		}
+		if err := ln.nodes[i].rpc("net_info", &res); err == nil {
+			if got, _ = strconv.Atoi(res.NPeers); got >= want {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	ln.t.Fatalf("node%d has %d peers after %s, want %d", i, got, within, want)
+}
+
+// consensusPubKey is node i's consensus public key as `aitbcd comet
+// show-validator` prints it ({"@type":"/cosmos.crypto.ed25519.PubKey","key":…}),
+// the form create-validator and validator-governance messages take.
+func (ln *localnet) consensusPubKey(i int) string {
+	ln.t.Helper()
+	return strings.TrimSpace(ln.nodes[i].mustCLI("comet", "show-validator"))
+}
+
+// waitForValidator waits until node i is in (want true) or out of (false)
+// CometBFT's validator set as node `via` sees it, and returns its voting power.
+func (ln *localnet) waitForValidator(i, via int, want bool, within time.Duration) int64 {
+	ln.t.Helper()
+	addr := ln.consensusAddressFromKey(i)
+	deadline := time.Now().Add(within)
+	for {
+		power, in := ln.validatorSet(via)[addr]
+		if in == want {
+			return power
+		}
+		if time.Now().After(deadline) {
+			ln.t.Fatalf("node%d in the validator set: %v after %s, want %v", i, in, within, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// consensusAddressFromKey is node i's consensus address (hex) read from its
+// priv_validator_key.json, so it works while the node is stopped.
+func (ln *localnet) consensusAddressFromKey(i int) string {
+	ln.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json"))
+	if err != nil {
+		ln.t.Fatal(err)
+	}
+	var key struct {
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal(raw, &key); err != nil {
+		ln.t.Fatal(err)
+	}
+	return strings.ToUpper(key.Address)
+}
+
+// signedBlocks returns the heights in from..to whose commit (CometBFT RPC
+// /commit, read from node `via`) carries node i's precommit signature.
+func (ln *localnet) signedBlocks(i, via int, from, to int64) []int64 {
+	ln.t.Helper()
+	addr := ln.consensusAddressFromKey(i)
+	var heights []int64
+	for h := from; h <= to; h++ {
+		var res struct {
+			SignedHeader struct {
+				Commit struct {
+					Signatures []struct {
+						ValidatorAddress string `json:"validator_address"`
+					} `json:"signatures"`
+				} `json:"commit"`
+			} `json:"signed_header"`
+		}
+		if err := ln.nodes[via].rpc("commit?height="+itoa(h), &res); err != nil {
+			ln.t.Fatal(err)
+		}
+		for _, sig := range res.SignedHeader.Commit.Signatures {
+			if strings.EqualFold(sig.ValidatorAddress, addr) {
+				heights = append(heights, h)
+				break
+			}
+		}
+	}
+	return heights
+}
