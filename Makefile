@@ -17,7 +17,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean
 
 all: build
 
@@ -78,10 +78,17 @@ test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
 
 ## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
-bench: bench-compute bench-indexer
+bench: bench-compute bench-facade bench-indexer
 
 bench-compute:
 	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
+
+## bench-facade: facade vs direct CometBFT RPC latency and WebSocket fan-out delay
+## on a single-node chain. BENCH_COUNT runs, each on a fresh chain.
+BENCH_COUNT ?= 5
+bench-facade: build
+	AITBCD_BIN=$(abspath $(BINARY)) go test -timeout 30m -run '^$$' -bench BenchmarkFacade -benchtime 1x \
+		-count $(BENCH_COUNT) ./tests/system/...
 
 ## bench-indexer: SQL indexer throughput (blocks/s, tx/s) on SQLite and a throw-away PostgreSQL,
 ## and the node's committed TPS with the indexer off, on SQLite and on PostgreSQL.

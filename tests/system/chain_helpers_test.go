@@ -138,7 +138,7 @@ func (n *node) keyAddress(name string) string {
 	return strings.TrimSpace(n.mustCLI("keys", "show", name, "-a", "--keyring-backend", "test"))
 }
 
-func mustInt(t *testing.T, s string) sdkmath.Int {
+func mustInt(t testing.TB, s string) sdkmath.Int {
 	t.Helper()
 	v, ok := sdkmath.NewIntFromString(s)
 	if !ok {

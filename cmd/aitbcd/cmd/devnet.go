@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
-	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
@@ -201,41 +199,19 @@ func shortenDevnetPeriods(genesisFile string) error {
 // setGenesisPeriods sets the governance voting (and deposit) period, the
 // expedited voting period and the staking unbonding time in a genesis file.
 func setGenesisPeriods(genesisFile string, votingPeriod, expeditedPeriod, unbondingTime time.Duration) error {
-	genesis, err := genutiltypes.AppGenesisFromFile(genesisFile)
-	if err != nil {
-		return err
-	}
-	var state map[string]json.RawMessage
-	if err := json.Unmarshal(genesis.AppState, &state); err != nil {
-		return err
-	}
-	cdc := app.MakeEncodingConfig().Codec
-
 	var gov govv1.GenesisState
-	if err := cdc.UnmarshalJSON(state["gov"], &gov); err != nil {
-		return fmt.Errorf("gov genesis: %w", err)
-	}
-	voting, expedited := votingPeriod, expeditedPeriod
-	gov.Params.VotingPeriod = &voting
-	gov.Params.ExpeditedVotingPeriod = &expedited
-	gov.Params.MaxDepositPeriod = &voting
-	if state["gov"], err = cdc.MarshalJSON(&gov); err != nil {
-		return err
-	}
-
 	var staking stakingtypes.GenesisState
-	if err := cdc.UnmarshalJSON(state[stakingtypes.ModuleName], &staking); err != nil {
-		return fmt.Errorf("staking genesis: %w", err)
-	}
-	staking.Params.UnbondingTime = unbondingTime
-	if state[stakingtypes.ModuleName], err = cdc.MarshalJSON(&staking); err != nil {
-		return err
-	}
-
-	if genesis.AppState, err = json.MarshalIndent(state, "", " "); err != nil {
-		return err
-	}
-	return genesis.SaveAs(genesisFile)
+	return editGenesis(genesisFile,
+		moduleEdit{module: "gov", state: &gov, apply: func() error {
+			voting, expedited := votingPeriod, expeditedPeriod
+			gov.Params.VotingPeriod, gov.Params.ExpeditedVotingPeriod, gov.Params.MaxDepositPeriod = &voting, &expedited, &voting
+			return nil
+		}},
+		moduleEdit{module: stakingtypes.ModuleName, state: &staking, apply: func() error {
+			staking.Params.UnbondingTime = unbondingTime
+			return nil
+		}},
+	)
 }
 
 // runAitbcd runs one aitbcd command line in this process on a fresh command tree.

@@ -234,3 +234,12 @@ func standaloneIndexer(cmd *cobra.Command) (*indexer.Indexer, indexer.Target, er
 	ix, err := indexer.New(opts)
 	return ix, target, err
 }
+
+// startServices is the start command's PostSetup: the AITBC API facade, then
+// the SQL indexer, under the node's context and error group.
+func startServices(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
+	if err := startFacadeInProcess(svrCtx, clientCtx, ctx, g); err != nil {
+		return err
+	}
+	return startIndexer(svrCtx, clientCtx, ctx, g)
+}

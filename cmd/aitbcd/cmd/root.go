@@ -87,7 +87,9 @@ func NewRootCmd() *cobra.Command {
 			if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig()); err != nil {
 				return err
 			}
-			seed.applyToServer(server.GetServerContextFromCmd(cmd))
+			svrCtx := server.GetServerContextFromCmd(cmd)
+			seed.applyToServer(cmd, svrCtx)
+			enableCometMetrics(svrCtx)
 			return nil
 		},
 	}
@@ -113,10 +115,12 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		snapshot.Cmd(newApp),
 		devnetCmd(),
 		localnetCmd(),
+		facadeCmd(),
 		indexCmd(),
 	)
 	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{
-		PostSetup: startIndexer,
+		AddFlags:  addFacadeStartFlags,
+		PostSetup: startServices,
 	})
 	rootCmd.AddCommand(
 		server.StatusCommand(),
