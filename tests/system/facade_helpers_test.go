@@ -62,6 +62,28 @@ func getJSON(t testing.TB, url string, out any) {
 	}
 }
 
+// getJSONOnceIndexed is getJSON for a transaction just seen in a block:
+// CometBFT's tx indexer writes it shortly after the block event, so a 404
+// is retried for a few seconds before it counts.
+func getJSONOnceIndexed(t testing.TB, url string, out any) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := call(t, http.MethodGet, url, nil)
+		if status == http.StatusNotFound && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", url, status, body)
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("GET %s: decoding %s: %v", url, body, err)
+		}
+		return
+	}
+}
+
 // wantError checks a facade error answer: status, JSON shape, message.
 func wantError(t *testing.T, status int, body []byte, wantStatus int, wantMsg string) {
 	t.Helper()

@@ -316,7 +316,7 @@ func testFacadeSendTx(t *testing.T, n *node, alice, bob string) {
 	}
 
 	var tx facadeTx
-	getJSON(t, base+"/rpc/get_tx/"+res.Hash, &tx)
+	getJSONOnceIndexed(t, base+"/rpc/get_tx/"+res.Hash, &tx)
 	if tx.Code != 0 || tx.Height != included.Height || !slices.Contains(tx.Messages, "/cosmos.bank.v1beta1.MsgSend") ||
 		!slices.Equal(tx.Signers, []string{alice}) || len(tx.Fee.Amount) != 1 || tx.Fee.Amount[0].Amount != "5000" ||
 		tx.GasUsed == 0 || len(tx.Events) == 0 {
