@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -29,6 +30,10 @@ type Node struct {
 	TxConfig          client.TxConfig
 	InterfaceRegistry codectypes.InterfaceRegistry
 	AccountPrefix     string
+	// History is the SQL index the history endpoints read (get_txs,
+	// compute/history/jobs); nil answers them 503. Once Start succeeds the
+	// facade owns it: it is closed, if it is an io.Closer, when the facade stops.
+	History rest.History
 }
 
 // recentBlocks is how many block messages the hub remembers for clients
@@ -115,7 +120,7 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 	useTLS := cfg.TLSCertFile != ""
 	restSrv := rest.New(n, mempool, rest.Options{
 		Timeout: cfg.RPCTimeout, MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.RateLimit,
-		RateBurst: cfg.RateBurst, AllowedOrigins: cfg.CORSAllowedOrigins,
+		RateBurst: cfg.RateBurst, AllowedOrigins: cfg.CORSAllowedOrigins, History: target.History,
 	}, logger, m)
 	serve(restL, "rest", restSrv, useTLS, cfg.RPCTimeout+5*time.Second)
 	wsSrv := ws.NewServer(hub, blocks.Fetch, ws.Options{
@@ -144,6 +149,9 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 		// WebSocket connections are hijacked: Shutdown does not wait for them.
 		for _, srv := range servers {
 			_ = srv.Close()
+		}
+		if c, ok := target.History.(io.Closer); ok {
+			_ = c.Close()
 		}
 		return n.Close()
 	})

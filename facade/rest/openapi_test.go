@@ -16,6 +16,7 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 
 	"github.com/aitbc/chain/facade/node"
+	"github.com/aitbc/chain/indexer"
 	computetypes "github.com/aitbc/chain/x/compute/types"
 )
 
@@ -83,6 +84,9 @@ func TestOpenAPIDescribesViews(t *testing.T) {
 		"Attribute": node.Attribute{}, "Balance": node.Balance{}, "SendResult": node.SendResult{}, "CheckTx": node.CheckTx{},
 		"Peers": node.Peers{}, "Peer": node.Peer{}, "SyncStatus": node.SyncStatus{}, "Health": node.Health{},
 		"SendTxRequest": SendTxRequest{}, "JobsPage": node.JobsPage{}, "ProvidersPage": node.ProvidersPage{},
+		// The SQL index's answers (History).
+		"TxHistoryPage": indexer.TxList{}, "IndexedTx": indexer.TxRecord{},
+		"JobHistoryPage": indexer.JobList{}, "IndexedJob": indexer.JobRecord{},
 	}
 	// Block is documented as Head plus txs and events.
 	views["Block"] = node.Block{}
@@ -121,7 +125,8 @@ func TestOpenAPIDescribesViews(t *testing.T) {
 	}
 	for _, p := range []string{"/rpc/get_head", "/rpc/get_block/{height}", "/rpc/get_balance/{address}", "/rpc/send_tx",
 		"/rpc/get_tx/{hash}", "/rpc/peers", "/health", "/sync_status", "/openapi.json",
-		"/rpc/compute/jobs", "/rpc/compute/jobs/{id}", "/rpc/compute/providers", "/rpc/compute/providers/{address}"} {
+		"/rpc/compute/jobs", "/rpc/compute/jobs/{id}", "/rpc/compute/providers", "/rpc/compute/providers/{address}",
+		"/rpc/get_txs/{address}", "/rpc/compute/history/jobs"} {
 		if _, ok := doc.Paths[p]; !ok {
 			t.Errorf("path %s undocumented", p)
 		}

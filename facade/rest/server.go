@@ -21,6 +21,7 @@ import (
 	"github.com/aitbc/chain/facade/cors"
 	"github.com/aitbc/chain/facade/metrics"
 	"github.com/aitbc/chain/facade/node"
+	"github.com/aitbc/chain/indexer"
 )
 
 // OpenAPI is the API's OpenAPI 3 document; docs/openapi.json is a copy
@@ -36,6 +37,17 @@ type Options struct {
 	RateLimit      float64 // requests per second per client; 0 turns limiting off
 	RateBurst      int
 	AllowedOrigins []string
+	// History answers the queries of the SQL index (get_txs, compute/history);
+	// nil when no index is configured, and those endpoints then answer 503.
+	History History
+}
+
+// History is the read side of the SQL index the facade serves. *indexer.Store
+// satisfies it; the facade does not care how the store was opened.
+type History interface {
+	TxsByAddress(ctx context.Context, address string, p indexer.Page) (indexer.TxList, error)
+	JobsByClient(ctx context.Context, client string, p indexer.Page) (indexer.JobList, error)
+	JobsByProvider(ctx context.Context, provider string, p indexer.Page) (indexer.JobList, error)
 }
 
 // Admitter is told about transactions the node accepted, so that
@@ -71,6 +83,8 @@ func New(n *node.Node, admitter Admitter, opts Options, logger log.Logger, m *me
 	route(http.MethodGet, "/rpc/compute/jobs/{id}", "compute_job", s.computeJob)
 	route(http.MethodGet, "/rpc/compute/providers", "compute_providers", s.computeProviders)
 	route(http.MethodGet, "/rpc/compute/providers/{address}", "compute_provider", s.computeProvider)
+	route(http.MethodGet, "/rpc/get_txs/{address}", "get_txs", s.getTxs)
+	route(http.MethodGet, "/rpc/compute/history/jobs", "compute_history_jobs", s.computeHistoryJobs)
 	route(http.MethodGet, "/health", "health", s.health)
 	route(http.MethodGet, "/sync_status", "sync_status", s.syncStatus)
 	mux.Handle("/openapi.json", s.instrument("openapi", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -233,6 +247,98 @@ func (s *Server) computeProviders(r *http.Request) (any, error) {
 
 func (s *Server) computeProvider(r *http.Request) (any, error) {
 	return s.node.ComputeProvider(r.Context(), r.PathValue("address"))
+}
+
+// history returns the SQL index, or the 503 that says there is none.
+func (s *Server) history() (History, error) {
+	if s.opts.History == nil {
+		return nil, apierr.Unavailable("the SQL index is not enabled on this facade: run it in aitbcd start with indexer.enable = true, or give aitbcd facade --database-url")
+	}
+	return s.opts.History, nil
+}
+
+// parseIndexPage reads limit (1 to indexer.MaxPageLimit, default
+// indexer.DefaultPageLimit) and offset (0 or more, default 0).
+func parseIndexPage(r *http.Request) (indexer.Page, error) {
+	q := r.URL.Query()
+	p := indexer.Page{Limit: indexer.DefaultPageLimit}
+	if raw := q.Get("limit"); raw != "" {
+		l, err := strconv.Atoi(raw)
+		if err != nil || l < 1 || l > indexer.MaxPageLimit {
+			return p, apierr.BadRequest("invalid limit %q: want 1 to %d", clip(raw), indexer.MaxPageLimit)
+		}
+		p.Limit = l
+	}
+	if raw := q.Get("offset"); raw != "" {
+		o, err := strconv.Atoi(raw)
+		if err != nil || o < 0 {
+			return p, apierr.BadRequest("invalid offset %q: want an integer of at least 0", clip(raw))
+		}
+		p.Offset = o
+	}
+	return p, nil
+}
+
+// indexErr keeps timeouts as they are (504) and answers any other failure of
+// the index database with 503: the chain is fine, its SQL copy is not.
+func indexErr(err error) error {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return apierr.Unavailable("SQL index query failed: %v", err)
+}
+
+// getTxs lists an address's indexed transactions, newest first, with the total.
+func (s *Server) getTxs(r *http.Request) (any, error) {
+	addr := r.PathValue("address")
+	if err := s.node.ValidateAddress(addr); err != nil {
+		return nil, err
+	}
+	p, err := parseIndexPage(r)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.history()
+	if err != nil {
+		return nil, err
+	}
+	list, err := h.TxsByAddress(r.Context(), addr, p)
+	if err != nil {
+		return nil, indexErr(err)
+	}
+	return list, nil
+}
+
+// computeHistoryJobs lists the jobs of one client or one provider from the
+// SQL projection, newest (highest id) first, with the total.
+func (s *Server) computeHistoryJobs(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	client, provider := q.Get("client"), q.Get("provider")
+	if (client == "") == (provider == "") {
+		return nil, apierr.BadRequest("give exactly one of client and provider")
+	}
+	addr := client + provider
+	if err := s.node.ValidateAddress(addr); err != nil {
+		return nil, err
+	}
+	p, err := parseIndexPage(r)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.history()
+	if err != nil {
+		return nil, err
+	}
+	var list indexer.JobList
+	if client != "" {
+		list, err = h.JobsByClient(r.Context(), addr, p)
+	} else {
+		list, err = h.JobsByProvider(r.Context(), addr, p)
+	}
+	if err != nil {
+		return nil, indexErr(err)
+	}
+	return list, nil
 }
 
 // SendTxRequest is the body of POST /rpc/send_tx.

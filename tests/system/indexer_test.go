@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,6 +222,7 @@ func TestIndexerSQLite(t *testing.T) {
 	s := openIndex(t, target)
 	n.waitForIndex(s, tip, 60*time.Second)
 	n.checkIndex(s, tip, sent)
+	checkFacadeHistory(t, n, bob, sent)
 
 	t.Run("index run on its own", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "standalone.db")
@@ -240,6 +242,49 @@ func TestIndexerSQLite(t *testing.T) {
 		n.waitForIndex(s, now, 60*time.Second)
 		n.checkIndex(s, now, sent)
 	})
+}
+
+// checkFacadeHistory reads an address's transactions through the node's
+// facade, which serves the index the node writes: every send the address
+// made or received is listed, newest first, and paging and bad input answer
+// as documented.
+func checkFacadeHistory(t *testing.T, n *node, addr string, sent []sentTx) {
+	t.Helper()
+	type page struct {
+		Txs []struct {
+			Height int64  `json:"height"`
+			Hash   string `json:"hash"`
+			Memo   string `json:"memo"`
+		} `json:"txs"`
+		Total int64 `json:"total"`
+	}
+	var all page
+	getJSON(t, n.facadeURL()+"/rpc/get_txs/"+addr+"?limit=500", &all)
+	listed := map[string]string{}
+	for i, tx := range all.Txs {
+		listed[strings.ToUpper(tx.Hash)] = tx.Memo
+		if i > 0 && tx.Height > all.Txs[i-1].Height {
+			t.Fatalf("get_txs/%s not newest first: height %d after %d", addr, tx.Height, all.Txs[i-1].Height)
+		}
+	}
+	for _, tx := range sent {
+		if tx.from != addr && tx.to != addr {
+			continue
+		}
+		if memo, ok := listed[strings.ToUpper(tx.hash)]; !ok || memo != tx.memo {
+			t.Fatalf("get_txs/%s does not list send %s (%s): %+v", addr, tx.hash, tx.memo, all)
+		}
+	}
+	if all.Total != int64(len(all.Txs)) {
+		t.Fatalf("get_txs/%s: total %d, %d listed", addr, all.Total, len(all.Txs))
+	}
+	var first page
+	getJSON(t, n.facadeURL()+"/rpc/get_txs/"+addr+"?limit=2&offset=1", &first)
+	if len(first.Txs) != 2 || first.Total != all.Total || first.Txs[0].Hash != all.Txs[1].Hash {
+		t.Fatalf("get_txs/%s?limit=2&offset=1 = %+v, want entries 2 and 3 of %+v", addr, first, all)
+	}
+	status, body := call(t, http.MethodGet, n.facadeURL()+"/rpc/get_txs/"+addr+"?offset=-1", nil)
+	wantError(t, status, body, http.StatusBadRequest, "invalid offset")
 }
 
 // killAndRestart kills the node with SIGKILL, starts it again and waits

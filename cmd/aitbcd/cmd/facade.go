@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/aitbc/chain/app"
 	"github.com/aitbc/chain/facade"
+	"github.com/aitbc/chain/indexer"
 )
 
 // addFacadeStartFlags puts the facade's main settings on `aitbcd start`.
@@ -70,13 +73,46 @@ func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx 
 	if !svrCtx.Viper.GetBool("grpc.enable") {
 		svrCtx.Logger.Warn("gRPC is disabled: the facade's get_balance will answer 503")
 	}
-	return facade.Start(ctx, g, cfg, facade.Node{
+	node := facade.Node{
 		CometRPC:          dialable(svrCtx.Config.RPC.ListenAddress),
 		GRPC:              dialableHostPort(svrCtx.Viper.GetString("grpc.address")),
 		TxConfig:          clientCtx.TxConfig,
 		InterfaceRegistry: clientCtx.InterfaceRegistry,
 		AccountPrefix:     app.AccountAddressPrefix,
-	}, svrCtx.Logger)
+	}
+	// The history endpoints read the database this node's indexer writes.
+	var store *indexer.Store
+	if indexerEnabled(svrCtx.Viper) && cfg.RESTAddress != "" {
+		target, err := indexerTarget(svrCtx.Viper, "", svrCtx.Config.DBDir())
+		if err != nil {
+			return err
+		}
+		s, err := indexer.Open(ctx, target, indexerProjections()...)
+		switch {
+		case err == nil:
+			store, node.History = s, s
+		case target.Dialect == indexer.SQLite:
+			// A local file that cannot be opened is a configuration error.
+			return fmt.Errorf("facade: index database %s: %w", target, err)
+		default:
+			// An unreachable PostgreSQL must not stop the node (the indexer
+			// retries); the history endpoints answer 503 until a restart.
+			svrCtx.Logger.Error("facade: SQL index unreachable, get_txs and compute/history answer 503", "db", target.String(), "err", err)
+		}
+	}
+	if err := facade.Start(ctx, g, cfg, node, svrCtx.Logger); err != nil {
+		if store != nil {
+			store.Close()
+		}
+		return err
+	}
+	return nil
+}
+
+// indexerEnabled reads indexer.enable: an app.toml written before the
+// indexer existed has no [indexer] section, and such a node has it on.
+func indexerEnabled(v *viper.Viper) bool {
+	return !v.IsSet(indexer.FlagEnable) || v.GetBool(indexer.FlagEnable)
 }
 
 // dialable turns a listen address such as tcp://0.0.0.0:26657 into one a
@@ -138,10 +174,34 @@ unless the matching flag is given.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			g, ctx := errgroup.WithContext(ctx)
-			if err := facade.Start(ctx, g, cfg, facade.Node{
+			target := facade.Node{
 				CometRPC: nodeAddr, GRPC: grpcAddr, TxConfig: clientCtx.TxConfig,
 				InterfaceRegistry: clientCtx.InterfaceRegistry, AccountPrefix: app.AccountAddressPrefix,
-			}, logger); err != nil {
+			}
+			// With a database the facade also serves the SQL index's history
+			// endpoints; without one they answer 503.
+			var store *indexer.Store
+			dbURL, _ := cmd.Flags().GetString(flagDatabaseURL)
+			if dbURL != "" || strings.TrimSpace(os.Getenv(EnvDatabaseURL)) != "" {
+				svrCtx := server.GetServerContextFromCmd(cmd)
+				home := clientCtx.HomeDir
+				if svrCtx.Config != nil && svrCtx.Config.RootDir != "" {
+					home = svrCtx.Config.RootDir
+				}
+				dbTarget, err := indexerTarget(svrCtx.Viper, dbURL, filepath.Join(home, "data"))
+				if err != nil {
+					return err
+				}
+				if store, err = indexer.Open(ctx, dbTarget, indexerProjections()...); err != nil {
+					return fmt.Errorf("index database %s: %w", dbTarget, err)
+				}
+				target.History = store
+				logger.Info("facade serving the SQL index", "db", dbTarget.String())
+			}
+			if err := facade.Start(ctx, g, cfg, target, logger); err != nil {
+				if store != nil {
+					store.Close()
+				}
 				return err
 			}
 			return g.Wait()
@@ -157,6 +217,7 @@ unless the matching flag is given.`,
 	})
 	f.String(flagFacadeNode, "tcp://127.0.0.1:26657", "CometBFT RPC address of the node")
 	f.String(flagFacadeGRPC, "127.0.0.1:9091", "Cosmos gRPC address of the node (also --grpc)")
+	f.String(flagDatabaseURL, "", "SQL index to serve get_txs and compute/history from (overrides DATABASE_URL): sqlite:///abs/path.db or postgresql://…")
 	f.String(short(facade.KeyRESTAddress), d.RESTAddress, "REST listen address; empty turns it off (seed: RPC_HOST, RPC_PORT)")
 	f.String(short(facade.KeyWSAddress), d.WSAddress, "WebSocket listen address; empty turns it off (seed: RPC_HOST, WS_PORT)")
 	f.String(short(facade.KeyMetricsAddress), d.MetricsAddress, "Prometheus metrics listen address; empty turns it off (seed: METRICS_PORT)")

@@ -30,9 +30,7 @@ import (
 // (the indexer retries and catches up, consensus never waits for it).
 func startIndexer(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 	v := svrCtx.Viper
-	// An app.toml written before the indexer existed has no [indexer]
-	// section: such a node gets the defaults, indexer on.
-	if v.IsSet(indexer.FlagEnable) && !v.GetBool(indexer.FlagEnable) {
+	if !indexerEnabled(v) {
 		svrCtx.Logger.Info("SQL indexer disabled (app.toml indexer.enable = false)")
 		return nil
 	}
