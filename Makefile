@@ -2,6 +2,7 @@
 #   make devnet   build and run a single-validator devnet (ait-devnet-1)
 #   make localnet build and start a 4-validator localnet (ait-localnet-1) in the background
 #   make test     lint, unit, app-level and system tests
+#   make bench    benchmarks (figures for BENCHMARKS.md)
 
 BINARY      := build/aitbcd
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -16,7 +17,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job lint proto-gen proto-check proto-vendor test test-unit test-system clean
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job
 
 all: build
 
@@ -77,7 +78,7 @@ test-system: build
 	AITBCD_BIN=$(abspath $(BINARY)) go test -count=1 -timeout 25m -v ./tests/system/...
 
 ## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
-bench: bench-compute bench-speedtest bench-load
+bench: bench-compute bench-facade bench-indexer bench-speedtest bench-load
 
 ## bench-speedtest: execution only (SDK tools/speedtest), the app next to a stock SDK baseline in one
 ## run; three rounds of (baseline, app), so drifting machine load hits both alike.
@@ -106,6 +107,18 @@ bench-load-job: build
 
 bench-compute:
 	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/
+
+## bench-facade: facade vs direct CometBFT RPC latency and WebSocket fan-out delay
+## on a single-node chain. BENCH_COUNT runs, each on a fresh chain.
+BENCH_COUNT ?= 5
+bench-facade: build
+	AITBCD_BIN=$(abspath $(BINARY)) go test -timeout 30m -run '^$$' -bench BenchmarkFacade -benchtime 1x \
+		-count $(BENCH_COUNT) ./tests/system/...
+
+## bench-indexer: SQL indexer throughput (blocks/s, tx/s) on SQLite and a throw-away PostgreSQL,
+## and the node's committed TPS with the indexer off, on SQLite and on PostgreSQL.
+bench-indexer:
+	scripts/bench-indexer.sh
 
 clean:
 	rm -rf build

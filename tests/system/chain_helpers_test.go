@@ -27,7 +27,7 @@ type txResult struct {
 	RawLog string `json:"raw_log"`
 }
 
-func parseTxResult(t *testing.T, out string) txResult {
+func parseTxResult(t testing.TB, out string) txResult {
 	t.Helper()
 	var res txResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -138,7 +138,7 @@ func (n *node) keyAddress(name string) string {
 	return strings.TrimSpace(n.mustCLI("keys", "show", name, "-a", "--keyring-backend", "test"))
 }
 
-func mustInt(t *testing.T, s string) sdkmath.Int {
+func mustInt(t testing.TB, s string) sdkmath.Int {
 	t.Helper()
 	v, ok := sdkmath.NewIntFromString(s)
 	if !ok {

@@ -15,7 +15,7 @@ const testChainID = "ait-systest-1"
 
 // initChain makes a one-validator chain the way an operator would: init,
 // keys add, add-genesis-account, gentx, collect-gentxs.
-func initChain(t *testing.T) *node {
+func initChain(t testing.TB) *node {
 	t.Helper()
 	n := newNode(t, t.TempDir())
 	n.mustCLI("init", "systest-validator", "--chain-id", testChainID)

@@ -177,4 +177,5 @@ func TestComputeLifecycle(t *testing.T) {
 	if totals.JobEscrow != "0" || totals.ProviderBonds != "190000000" {
 		t.Errorf("escrow totals %+v, want no escrow and 190000000 in bonds", totals)
 	}
+	n.checkComputeIndex(alice, bob)
 }

@@ -125,6 +125,11 @@ func TestSeedEnvironmentValidation(t *testing.T) {
 		{"BLOCK_TIME=-1s", "BLOCK_TIME", []string{"start", "--home", home}},
 		{"LOG_LEVEL=loud", "LOG_LEVEL", []string{"start", "--home", home}},
 		{"LOG_LEVEL=loud", "LOG_LEVEL", []string{"devnet", "--home", home}},
+		{"RPC_PORT=http", "RPC_PORT", []string{"start", "--home", home}},
+		{"WS_PORT=0", "WS_PORT", []string{"start", "--home", home}},
+		{"METRICS_PORT=70000", "METRICS_PORT", []string{"start", "--home", home}},
+		{"RPC_HOST=not a host", "RPC_HOST", []string{"start", "--home", home}},
+		{"RPC_PORT=http", "RPC_PORT", []string{"facade"}},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(aitbcdBin, c.args...)

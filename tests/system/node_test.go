@@ -18,12 +18,14 @@ import (
 	"time"
 )
 
-// ports are the loopback ports one node listens on.
+// ports are the loopback ports one node listens on: CometBFT, Cosmos and the
+// AITBC facade (never the seed's 9080/9081/9090, which a developer's devnet may hold).
 type ports struct {
 	RPC, P2P, GRPC, API int
+	REST, WS, Metrics   int
 }
 
-func freePorts(t *testing.T) ports {
+func freePorts(t testing.TB) ports {
 	t.Helper()
 	var ls []net.Listener
 	next := func() int {
@@ -34,7 +36,7 @@ func freePorts(t *testing.T) ports {
 		ls = append(ls, l) // held until all are picked, so they differ
 		return l.Addr().(*net.TCPAddr).Port
 	}
-	p := ports{RPC: next(), P2P: next(), GRPC: next(), API: next()}
+	p := ports{RPC: next(), P2P: next(), GRPC: next(), API: next(), REST: next(), WS: next(), Metrics: next()}
 	for _, l := range ls {
 		l.Close()
 	}
@@ -43,7 +45,7 @@ func freePorts(t *testing.T) ports {
 
 // node is one aitbcd home directory and, while running, its process.
 type node struct {
-	t     *testing.T
+	t     testing.TB
 	home  string
 	ports ports
 	proc  *exec.Cmd
@@ -51,7 +53,7 @@ type node struct {
 	log   *os.File
 }
 
-func newNode(t *testing.T, home string) *node {
+func newNode(t testing.TB, home string) *node {
 	return &node{t: t, home: home, ports: freePorts(t)}
 }
 
@@ -64,6 +66,11 @@ func (n *node) startArgs() []string {
 		"--p2p.laddr", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.P2P),
 		"--grpc.address", fmt.Sprintf("127.0.0.1:%d", n.ports.GRPC),
 		"--api.address", fmt.Sprintf("tcp://127.0.0.1:%d", n.ports.API),
+		"--facade.rest-address", fmt.Sprintf("127.0.0.1:%d", n.ports.REST),
+		"--facade.ws-address", fmt.Sprintf("127.0.0.1:%d", n.ports.WS),
+		"--facade.metrics-address", fmt.Sprintf("127.0.0.1:%d", n.ports.Metrics),
+		// No profiler: its fixed default port (6060) collides between nodes.
+		"--rpc.pprof_laddr", "",
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/facade"
+	"github.com/aitbc/chain/indexer"
 )
 
 // Default addresses of the Cosmos services. gRPC moves off the SDK's 9090,
@@ -27,6 +29,14 @@ const (
 	DefaultIAVLCacheSize = 100_000
 )
 
+// AppConfig is app.toml: the SDK's sections plus the AITBC facade's and the SQL indexer's.
+type AppConfig struct {
+	serverconfig.Config `mapstructure:",squash"`
+
+	Facade  facade.Config  `mapstructure:"facade"`
+	Indexer indexer.Config `mapstructure:"indexer"`
+}
+
 // initAppConfig returns the app.toml template and defaults written by `init`
 // and read at start. Validators enforce a minimum gas price unless an operator
 // changes it deliberately.
@@ -38,8 +48,64 @@ func initAppConfig() (string, any) {
 	cfg.GRPC.Address = DefaultGRPCAddress
 	cfg.API.Enable = true
 	cfg.API.Address = DefaultAPIAddress
-	return serverconfig.DefaultConfigTemplate, cfg
+	return serverconfig.DefaultConfigTemplate + facadeConfigTemplate + indexer.ConfigTemplate,
+		AppConfig{Config: *cfg, Facade: facade.DefaultConfig(), Indexer: indexer.DefaultConfig()}
 }
+
+// facadeConfigTemplate is the [facade] section of app.toml.
+const facadeConfigTemplate = `
+###############################################################################
+###                         AITBC API facade                                ###
+###############################################################################
+
+# The seed's REST API, WebSocket topics and Prometheus metrics, served by
+# ` + "`aitbcd start`" + `. Each listener can be turned off with an empty address.
+# The seed's RPC_HOST, RPC_PORT, WS_PORT and METRICS_PORT override the addresses.
+[facade]
+
+# Run the facade inside aitbcd start.
+enable = {{ .Facade.Enable }}
+
+# REST API: /rpc/*, /health, /sync_status, /openapi.json (seed: RPC_HOST:RPC_PORT).
+# The seed binds 0.0.0.0; AITBC binds loopback unless told otherwise.
+rest-address = "{{ .Facade.RESTAddress }}"
+
+# WebSocket topics new_blocks, new_transactions, consensus_events (seed: WS_PORT).
+ws-address = "{{ .Facade.WSAddress }}"
+
+# Prometheus metrics at /metrics: the seed's blockchain_* series, the facade's,
+# CometBFT's and the Go process collectors (seed: METRICS_PORT).
+metrics-address = "{{ .Facade.MetricsAddress }}"
+
+# The longest a REST request may take, including waits on the node (the seed's rpc_timeout).
+rpc-timeout = "{{ .Facade.RPCTimeout }}"
+
+# Largest accepted request body in bytes (413 beyond).
+max-body-bytes = {{ .Facade.MaxBodyBytes }}
+
+# Requests per second allowed per client IP, and the burst above that; 0 turns limiting off (429 beyond).
+rate-limit = {{ .Facade.RateLimit }}
+rate-burst = {{ .Facade.RateBurst }}
+
+# Browser origins allowed to call the REST API and open WebSockets, e.g.
+# ["https://explorer.example.org"]; "*" allows any. Empty: no cross-origin browser access.
+cors-allowed-origins = [{{ range $i, $o := .Facade.CORSAllowedOrigins }}{{ if $i }}, {{ end }}"{{ $o }}"{{ end }}]
+
+# Serve REST and WebSocket over TLS (https, wss) with this certificate and key (PEM).
+tls-cert-file = "{{ .Facade.TLSCertFile }}"
+tls-key-file = "{{ .Facade.TLSKeyFile }}"
+
+# WebSocket: most clients at once (0 = no limit), messages queued per client
+# before a slow client is disconnected, keep-alive ping interval, and how many
+# blocks back a client may resume new_blocks with from_height.
+ws-max-clients = {{ .Facade.WSMaxClients }}
+ws-queue-size = {{ .Facade.WSQueueSize }}
+ws-ping-interval = "{{ .Facade.WSPingInterval }}"
+ws-max-resume = {{ .Facade.WSMaxResume }}
+
+# How often the node's mempool is polled for new_transactions.
+mempool-poll-interval = "{{ .Facade.MempoolPollInterval }}"
+`
 
 // initCometConfig returns the config.toml defaults written by `init`.
 func initCometConfig() *cmtcfg.Config {

@@ -87,7 +87,9 @@ func NewRootCmd() *cobra.Command {
 			if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig()); err != nil {
 				return err
 			}
-			seed.applyToServer(server.GetServerContextFromCmd(cmd))
+			svrCtx := server.GetServerContextFromCmd(cmd)
+			seed.applyToServer(cmd, svrCtx)
+			enableCometMetrics(svrCtx)
 			return nil
 		},
 	}
@@ -113,9 +115,14 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		snapshot.Cmd(newApp),
 		devnetCmd(),
 		localnetCmd(),
+		facadeCmd(),
+		indexCmd(),
 		benchCmd(),
 	)
-	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{})
+	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{
+		AddFlags:  addFacadeStartFlags,
+		PostSetup: startServices,
+	})
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(txConfig, basics, app.DefaultNodeHome),

@@ -2,12 +2,14 @@ package cmd
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 
 	"cosmossdk.io/log/v2"
@@ -15,6 +17,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
 
+	"github.com/aitbc/chain/facade"
+	"github.com/aitbc/chain/indexer"
 	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
@@ -25,6 +29,11 @@ const (
 	EnvBlockTime     = "BLOCK_TIME"
 	EnvLogLevel      = "LOG_LEVEL"
 	EnvConsensusMode = "CONSENSUS_MODE"
+	EnvRPCHost       = "RPC_HOST"     // host of the facade's REST and WebSocket listeners
+	EnvRPCPort       = "RPC_PORT"     // facade REST port (9080)
+	EnvWSPort        = "WS_PORT"      // facade WebSocket port (9081)
+	EnvMetricsPort   = "METRICS_PORT" // Prometheus metrics port (9090)
+	EnvDatabaseURL   = indexer.EnvDatabaseURL
 )
 
 // MaxBlockTime bounds BLOCK_TIME: past a minute a devnet is not a devnet.
@@ -38,6 +47,13 @@ type SeedEnv struct {
 	// in; POA when CONSENSUS_MODE is unset. A running chain changes mode only
 	// by governance.
 	ConsensusMode poatypes.Mode
+	RPCHost       string // "" when RPC_HOST is unset
+	RPCPort       int    // 0 when RPC_PORT is unset
+	WSPort        int    // 0 when WS_PORT is unset
+	MetricsPort   int    // 0 when METRICS_PORT is unset
+	// DatabaseURL selects the SQL index database ("" when DATABASE_URL is
+	// unset: app.toml's indexer.database-url, or SQLite in the data directory).
+	DatabaseURL string
 }
 
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
@@ -64,7 +80,68 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 		}
 		env.ConsensusMode = mode
 	}
+	if raw := strings.TrimSpace(getenv(EnvDatabaseURL)); raw != "" {
+		// Syntax only here; the database itself is opened by the indexer.
+		if _, err := indexer.ParseDatabaseURL(raw, ""); err != nil {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvDatabaseURL, indexer.Redact(raw), err)
+		}
+		env.DatabaseURL = raw
+	}
+	if raw := strings.TrimSpace(getenv(EnvRPCHost)); raw != "" {
+		if err := ValidateHost(raw); err != nil {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvRPCHost, raw, err)
+		}
+		env.RPCHost = strings.Trim(raw, "[]")
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{EnvRPCPort, &env.RPCPort}, {EnvWSPort, &env.WSPort}, {EnvMetricsPort, &env.MetricsPort}} {
+		if raw := strings.TrimSpace(getenv(p.name)); raw != "" {
+			port, err := facade.ParsePort(raw)
+			if err != nil {
+				return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", p.name, raw, err)
+			}
+			*p.dst = port
+		}
+	}
+	ports := map[int]string{}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{EnvRPCPort, env.RPCPort}, {EnvWSPort, env.WSPort}, {EnvMetricsPort, env.MetricsPort}} {
+		if p.port == 0 {
+			continue
+		}
+		if other, dup := ports[p.port]; dup {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%d: %s is the same port; each service needs its own", p.name, p.port, other)
+		}
+		ports[p.port] = p.name
+	}
 	return env, nil
+}
+
+// ValidateHost accepts an IP address (IPv6 with or without brackets) or a
+// host name such as localhost.
+func ValidateHost(raw string) error {
+	host := strings.Trim(raw, "[]")
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	if len(host) > 253 || strings.ContainsAny(host, " :/@?#") {
+		return fmt.Errorf("want an IP address or host name such as 127.0.0.1, 0.0.0.0 or localhost")
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return fmt.Errorf("want an IP address or host name such as 127.0.0.1, 0.0.0.0 or localhost")
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return fmt.Errorf("want an IP address or host name such as 127.0.0.1, 0.0.0.0 or localhost")
+			}
+		}
+	}
+	return nil
 }
 
 // ParseBlockTime accepts a Go duration ("1s", "500ms") or whole seconds ("2").
@@ -108,13 +185,54 @@ func (e SeedEnv) applyToFlags(cmd *cobra.Command) error {
 	return cmd.Flags().Set(flags.FlagLogLevel, e.LogLevel)
 }
 
-// applyToServer sets CometBFT's commit timeout, the pause between blocks, from BLOCK_TIME.
-func (e SeedEnv) applyToServer(ctx *server.Context) {
-	if e.BlockTime == 0 || ctx == nil || ctx.Config == nil {
+// applyToServer sets CometBFT's commit timeout, the pause between blocks, from
+// BLOCK_TIME, and the facade's listen addresses from RPC_HOST and the ports,
+// each unless its flag or AITBCD_ variable was given.
+func (e SeedEnv) applyToServer(cmd *cobra.Command, ctx *server.Context) {
+	if ctx == nil || ctx.Config == nil {
 		return
 	}
-	ctx.Config.Consensus.TimeoutCommit = e.BlockTime
-	ctx.Viper.Set("consensus.timeout_commit", e.BlockTime.String())
+	if e.BlockTime != 0 {
+		ctx.Config.Consensus.TimeoutCommit = e.BlockTime
+		ctx.Viper.Set("consensus.timeout_commit", e.BlockTime.String())
+	}
+	explicit := func(key string) bool {
+		if f := cmd.Flags().Lookup(key); f != nil && f.Changed {
+			return true
+		}
+		return lookupPrefixed(key)
+	}
+	set := func(key string, change func(string) string) {
+		if explicit(key) {
+			return
+		}
+		current := facade.DefaultConfig()
+		addr := map[string]string{
+			facade.KeyRESTAddress: current.RESTAddress, facade.KeyWSAddress: current.WSAddress,
+			facade.KeyMetricsAddress: current.MetricsAddress,
+		}[key]
+		if v := ctx.Viper.Get(key); v != nil {
+			addr = cast.ToString(v)
+		}
+		ctx.Viper.Set(key, change(addr))
+	}
+	port := func(p int) func(string) string {
+		return func(addr string) string { return facade.WithPort(addr, p) }
+	}
+	if e.RPCHost != "" {
+		host := func(addr string) string { return facade.WithHost(addr, e.RPCHost) }
+		set(facade.KeyRESTAddress, host)
+		set(facade.KeyWSAddress, host)
+	}
+	if e.RPCPort != 0 {
+		set(facade.KeyRESTAddress, port(e.RPCPort))
+	}
+	if e.WSPort != 0 {
+		set(facade.KeyWSAddress, port(e.WSPort))
+	}
+	if e.MetricsPort != 0 {
+		set(facade.KeyMetricsAddress, port(e.MetricsPort))
+	}
 }
 
 // lookupPrefixed reports whether the AITBCD_-prefixed variable for a flag

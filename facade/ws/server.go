@@ -1,0 +1,229 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"cosmossdk.io/log/v2"
+
+	"github.com/aitbc/chain/facade/apierr"
+	"github.com/aitbc/chain/facade/cors"
+	"github.com/aitbc/chain/facade/metrics"
+)
+
+// Options tune the WebSocket server.
+type Options struct {
+	MaxClients     int
+	PingInterval   time.Duration // server pings this often; a client silent for 2 intervals is dropped
+	WriteTimeout   time.Duration // a write that takes longer drops the client
+	MaxResume      int64         // how many blocks back from_height may reach
+	AllowedOrigins []string
+}
+
+// Server upgrades HTTP requests to WebSocket clients of a hub.
+type Server struct {
+	hub      *Hub
+	fetch    FetchBlock
+	opts     Options
+	log      log.Logger
+	metrics  *metrics.Metrics
+	clients  atomic.Int64
+	upgrader websocket.Upgrader
+}
+
+// NewServer returns the WebSocket handler; fetch loads old blocks for resuming clients.
+func NewServer(hub *Hub, fetch FetchBlock, opts Options, logger log.Logger, m *metrics.Metrics) *Server {
+	s := &Server{hub: hub, fetch: fetch, opts: opts, log: logger, metrics: m}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		CheckOrigin: func(r *http.Request) bool {
+			origin := r.Header.Get("Origin")
+			if cors.Allowed(opts.AllowedOrigins, origin) {
+				return true
+			}
+			// Same-origin pages are always fine, as gorilla's default has it.
+			return strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://"), r.Host)
+		},
+	}
+	return s
+}
+
+// clientMessage is what a client sends.
+type clientMessage struct {
+	Action     string `json:"action"` // subscribe, unsubscribe, ping
+	Topic      string `json:"topic"`
+	FromHeight int64  `json:"from_height"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" && r.URL.Path != "/ws" {
+		apierr.Write(w, apierr.NotFound("no such path %q: connect to / or /ws", r.URL.Path))
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		apierr.Write(w, apierr.BadRequest("this port speaks WebSocket: connect with a WebSocket client (topics: %s)", strings.Join(Topics, ", ")))
+		return
+	}
+	// Query parameters subscribe at connect time: ?topics=new_blocks,new_transactions&from_height=10
+	var initial []clientMessage
+	q := r.URL.Query()
+	var from int64
+	if raw := q.Get("from_height"); raw != "" {
+		h, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || h <= 0 {
+			apierr.Write(w, apierr.BadRequest("invalid from_height %q: want a positive integer", raw))
+			return
+		}
+		from = h
+	}
+	if raw := q.Get("topics"); raw != "" {
+		for _, t := range strings.Split(raw, ",") {
+			if !ValidTopic(t) {
+				apierr.Write(w, apierr.BadRequest("unknown topic %q: want one of %s", t, strings.Join(Topics, ", ")))
+				return
+			}
+			initial = append(initial, clientMessage{Action: "subscribe", Topic: t, FromHeight: from})
+		}
+	}
+	if n := s.clients.Add(1); s.opts.MaxClients > 0 && n > int64(s.opts.MaxClients) {
+		s.clients.Add(-1)
+		apierr.Write(w, apierr.Unavailable("too many WebSocket clients (limit %d); try again later", s.opts.MaxClients))
+		return
+	}
+	defer s.clients.Add(-1)
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s.metrics.WSClients.Inc()
+	defer s.metrics.WSClients.Dec()
+	s.serve(r.Context(), conn, initial)
+}
+
+// serve runs one client: a reader (commands, pongs) and this goroutine as the only writer.
+func (s *Server) serve(parent context.Context, conn *websocket.Conn, initial []clientMessage) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	c := s.hub.NewClient()
+	defer s.hub.Remove(c)
+	defer conn.Close()
+
+	conn.SetReadLimit(4096)
+	deadline := func() { _ = conn.SetReadDeadline(time.Now().Add(2 * s.opts.PingInterval)) }
+	deadline()
+	conn.SetPongHandler(func(string) error { deadline(); return nil })
+
+	// A resuming new_blocks subscription catches up in the background; a
+	// later (un)subscribe of new_blocks cancels it, so it never re-joins.
+	var catchUpMu sync.Mutex
+	cancelCatchUp := func() {}
+	h := func(m clientMessage) {
+		if m.Topic == TopicNewBlocks && (m.Action == "subscribe" || m.Action == "unsubscribe") {
+			catchUpMu.Lock()
+			cancelCatchUp()
+			catchUp, cancel := context.WithCancel(ctx)
+			cancelCatchUp = cancel
+			catchUpMu.Unlock()
+			s.handle(catchUp, c, m)
+			return
+		}
+		s.handle(ctx, c, m)
+	}
+	for _, m := range initial {
+		h(m)
+	}
+	go func() {
+		defer cancel()
+		for {
+			_, raw, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			deadline()
+			var m clientMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "invalid JSON: "+err.Error()))
+				continue
+			}
+			h(m)
+		}
+	}()
+
+	ping := time.NewTicker(s.opts.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case msg := <-c.Queue:
+			_ = conn.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+			if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.opts.WriteTimeout)); err != nil {
+				return
+			}
+		case <-c.Kicked():
+			s.hub.Remove(c)
+			_ = conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.ClosePolicyViolation, c.Reason()), time.Now().Add(time.Second))
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func errorEnvelope(code int, msg string) Envelope {
+	return Envelope{Type: "error", Error: &ErrorBody{Code: code, Message: msg}}
+}
+
+// handle runs one client command. Acks go through the client's queue, so
+// they arrive before the first event of the topic.
+func (s *Server) handle(ctx context.Context, c *Client, m clientMessage) {
+	switch m.Action {
+	case "ping":
+		s.hub.Send(c, Envelope{Type: "pong"})
+	case "subscribe", "unsubscribe":
+		if !ValidTopic(m.Topic) {
+			s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "unknown topic "+strconv.Quote(m.Topic)+": want one of "+strings.Join(Topics, ", ")))
+			return
+		}
+		s.hub.Unsubscribe(c, m.Topic)
+		if m.Action == "unsubscribe" {
+			s.hub.Send(c, Envelope{Type: "unsubscribed", Topic: m.Topic})
+			return
+		}
+		if m.FromHeight < 0 || (m.FromHeight > 0 && m.Topic != TopicNewBlocks) {
+			s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "from_height must be a positive height and only applies to new_blocks"))
+			return
+		}
+		if m.FromHeight > 0 {
+			if latest := s.hub.LatestBlock(); latest > 0 && latest-m.FromHeight > s.opts.MaxResume {
+				s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "from_height "+strconv.FormatInt(m.FromHeight, 10)+
+					" is more than "+strconv.FormatInt(s.opts.MaxResume, 10)+" blocks back; read older blocks with GET /rpc/get_block/{height}"))
+				return
+			}
+			s.hub.Send(c, Envelope{Type: "subscribed", Topic: m.Topic, Height: m.FromHeight})
+			// Catching up may wait for the client to drain; do not block its reader.
+			go func() {
+				if err := s.hub.SubscribeBlocksFrom(ctx, c, m.FromHeight, s.fetch); err != nil && ctx.Err() == nil {
+					s.hub.Send(c, errorEnvelope(apierr.FromUpstream(err).Status, "resuming new_blocks: "+err.Error()))
+				}
+			}()
+			return
+		}
+		s.hub.Send(c, Envelope{Type: "subscribed", Topic: m.Topic})
+		s.hub.Subscribe(c, m.Topic)
+	default:
+		s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "unknown action "+strconv.Quote(m.Action)+": want subscribe, unsubscribe or ping"))
+	}
+}
