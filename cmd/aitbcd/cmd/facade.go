@@ -93,7 +93,7 @@ func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx 
 			store, node.History = s, s
 		case target.Dialect == indexer.SQLite:
 			// A local file that cannot be opened is a configuration error.
-			return fmt.Errorf("facade: index database %s: %w", target, err)
+			return fmt.Errorf("indexer database %s (opened for the facade's history endpoints): %w", target, err)
 		default:
 			// An unreachable PostgreSQL must not stop the node (the indexer
 			// retries); the history endpoints answer 503 until a restart.
