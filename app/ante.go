@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/x/auth/ante"
+	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	txsigning "github.com/cosmos/cosmos-sdk/x/tx/signing"
 
@@ -53,4 +55,22 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		ante.NewSigVerificationDecorator(opts.AccountKeeper, opts.SignModeHandler),
 		ante.NewIncrementSequenceDecorator(opts.AccountKeeper),
 	), nil
+}
+
+// virtualFeeBank is the bank keeper the fee decorator pays through. Fees for
+// the fee collector are parked in x/bank's per-transaction object store and
+// credited to the fee collector once, in x/bank's EndBlock, instead of every
+// transaction writing the fee collector's balance. That one shared balance
+// would otherwise make every pair of transactions in a block conflict under
+// Block-STM. Nothing reads the fee collector between a transaction and the
+// end of its block: x/distribution pays the fees out in the next BeginBlock.
+type virtualFeeBank struct {
+	bankkeeper.BaseKeeper
+}
+
+func (b virtualFeeBank) SendCoinsFromAccountToModule(ctx context.Context, from sdk.AccAddress, module string, amt sdk.Coins) error {
+	if module == authtypes.FeeCollectorName {
+		return b.SendCoinsFromAccountToModuleVirtual(ctx, from, module, amt)
+	}
+	return b.BaseKeeper.SendCoinsFromAccountToModule(ctx, from, module, amt)
 }

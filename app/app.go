@@ -174,6 +174,8 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		upgradetypes.StoreKey, feegrant.StoreKey, evidencetypes.StoreKey, authzkeeper.StoreKey,
 		poatypes.StoreKey, computetypes.StoreKey,
 	)
+	// Transient object store where x/bank collects fees during the block (see virtualFeeBank).
+	objectKeys := storetypes.NewObjectStoreKeys(banktypes.ObjectStoreKey)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
 	}
@@ -199,7 +201,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.AccountKeeper = authkeeper.NewAccountKeeper(appCodec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
 		authtypes.ProtoBaseAccount, moduleAccountPermissions, accCodec, AccountAddressPrefix, authority)
 	app.BankKeeper = bankkeeper.NewBaseKeeper(appCodec, runtime.NewKVStoreService(keys[banktypes.StoreKey]),
-		app.AccountKeeper, BlockedAddresses(), authority, logger)
+		app.AccountKeeper, BlockedAddresses(), authority, logger).WithObjStoreKey(objectKeys[banktypes.ObjectStoreKey])
 	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[stakingtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, authority, valCodec, consCodec)
 	app.MintKeeper = mintkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[minttypes.StoreKey]),
@@ -297,6 +299,8 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	reflectionv1.RegisterReflectionServiceServer(app.GRPCQueryRouter(), reflectionSvc)
 
 	app.MountKVStores(keys)
+	app.MountObjectStores(objectKeys)
+	installBlockExecutor(bApp, appOpts, keys, objectKeys, txConfig.TxDecoder())
 
 	app.SetInitChainer(app.InitChainer)
 	app.SetPreBlocker(app.PreBlocker)
@@ -305,7 +309,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 
 	anteHandler, err := NewAnteHandler(AnteOptions{
 		AccountKeeper:   app.AccountKeeper,
-		BankKeeper:      app.BankKeeper,
+		BankKeeper:      virtualFeeBank{app.BankKeeper},
 		FeegrantKeeper:  app.FeeGrantKeeper,
 		SignModeHandler: txConfig.SignModeHandler(),
 		PoaKeeper:       app.PoaKeeper,
