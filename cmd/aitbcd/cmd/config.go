@@ -45,6 +45,7 @@ func initAppConfig() (string, any) {
 	cfg.MinGasPrices = app.DefaultMinGasPrices
 	cfg.QueryGasLimit = DefaultQueryGasLimit
 	cfg.IAVLCacheSize = DefaultIAVLCacheSize
+	cfg.BlockExecutor = app.DefaultBlockExecutor
 	cfg.GRPC.Address = DefaultGRPCAddress
 	cfg.API.Enable = true
 	cfg.API.Address = DefaultAPIAddress

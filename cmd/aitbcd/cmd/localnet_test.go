@@ -15,6 +15,8 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
+
+	"github.com/aitbc/chain/app"
 )
 
 func TestLocalnetPortScheme(t *testing.T) {
@@ -195,6 +197,7 @@ func TestPrepareLocalnet(t *testing.T) {
 			"address = \"tcp://127.0.0.1:" + strconv.Itoa(n.Ports.API) + "\"",
 			"address = \"127.0.0.1:" + strconv.Itoa(n.Ports.GRPC) + "\"",
 			"iavl-cache-size = " + strconv.Itoa(DefaultIAVLCacheSize) + "\n", // init's default, not the SDK's
+			"block-executor = \"" + app.DefaultBlockExecutor + "\"\n",        // likewise
 		} {
 			if !strings.Contains(appToml, want) {
 				t.Errorf("%s app.toml lacks %q", n.Name, want)
