@@ -10,6 +10,7 @@ import (
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	txsigning "github.com/cosmos/cosmos-sdk/x/tx/signing"
 
+	"github.com/aitbc/chain/app/sigcache"
 	poaante "github.com/aitbc/chain/x/poa/ante"
 )
 
@@ -20,6 +21,8 @@ type AnteOptions struct {
 	FeegrantKeeper  ante.FeegrantKeeper
 	SignModeHandler *txsigning.HandlerMap
 	PoaKeeper       poaante.ModeKeeper
+	// SigCache holds signatures this node has verified; nil verifies every time.
+	SigCache *sigcache.Cache
 }
 
 // NewAnteHandler returns the chain of checks every transaction passes before
@@ -52,9 +55,18 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		ante.NewSetPubKeyDecorator(opts.AccountKeeper), // before any signature check
 		ante.NewValidateSigCountDecorator(opts.AccountKeeper),
 		ante.NewSigGasConsumeDecorator(opts.AccountKeeper, ante.DefaultSigVerificationGasConsumer),
-		ante.NewSigVerificationDecorator(opts.AccountKeeper, opts.SignModeHandler),
+		sigVerification(opts),
 		ante.NewIncrementSequenceDecorator(opts.AccountKeeper),
 	), nil
+}
+
+// sigVerification is the SDK's signature check, answered from the node's
+// cache of verified signatures when there is one.
+func sigVerification(opts AnteOptions) sdk.AnteDecorator {
+	if opts.SigCache == nil {
+		return ante.NewSigVerificationDecorator(opts.AccountKeeper, opts.SignModeHandler)
+	}
+	return sigcache.NewSigVerificationDecorator(opts.AccountKeeper, opts.SignModeHandler, opts.SigCache)
 }
 
 // virtualFeeBank is the bank keeper the fee decorator pays through. Fees for

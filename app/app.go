@@ -74,6 +74,7 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/aitbc/chain/app/sigcache"
 	"github.com/aitbc/chain/x/compute"
 	computekeeper "github.com/aitbc/chain/x/compute/keeper"
 	computetypes "github.com/aitbc/chain/x/compute/types"
@@ -139,6 +140,8 @@ type App struct {
 
 	AccountKeeper         authkeeper.AccountKeeper
 	BankKeeper            bankkeeper.BaseKeeper
+	// SigCache remembers verified signatures between CheckTx and FinalizeBlock.
+	SigCache *sigcache.Cache
 	StakingKeeper         *stakingkeeper.Keeper
 	SlashingKeeper        slashingkeeper.Keeper
 	MintKeeper            mintkeeper.Keeper
@@ -300,6 +303,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 
 	app.MountKVStores(keys)
 	app.MountObjectStores(objectKeys)
+	app.SigCache = sigcache.New(sigcache.DefaultSize)
 	installBlockExecutor(bApp, appOpts, keys, objectKeys, txConfig.TxDecoder())
 
 	app.SetInitChainer(app.InitChainer)
@@ -313,6 +317,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		FeegrantKeeper:  app.FeeGrantKeeper,
 		SignModeHandler: txConfig.SignModeHandler(),
 		PoaKeeper:       app.PoaKeeper,
+		SigCache:        app.SigCache,
 	})
 	if err != nil {
 		panic(fmt.Errorf("building ante handler: %w", err))
