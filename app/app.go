@@ -138,10 +138,10 @@ type App struct {
 
 	keys map[string]*storetypes.KVStoreKey
 
-	AccountKeeper         authkeeper.AccountKeeper
-	BankKeeper            bankkeeper.BaseKeeper
+	AccountKeeper authkeeper.AccountKeeper
+	BankKeeper    bankkeeper.BaseKeeper
 	// SigCache remembers verified signatures between CheckTx and FinalizeBlock.
-	SigCache *sigcache.Cache
+	SigCache              *sigcache.Cache
 	StakingKeeper         *stakingkeeper.Keeper
 	SlashingKeeper        slashingkeeper.Keeper
 	MintKeeper            mintkeeper.Keeper

@@ -46,6 +46,7 @@ var (
 	accounts = flag.Int("accounts", 10_000, "accounts in genesis")
 	txs      = flag.Int("txs", 2_000, "bank sends per block")
 	blocks   = flag.Int("blocks", 20, "blocks to execute")
+	estimate = flag.Bool("pre-estimate", false, "set block-stm-pre-estimate for the aitbc app")
 )
 
 const chainID = "speedtest-1"
@@ -152,6 +153,8 @@ func (o appOptions) Get(key string) any {
 		if o.executor != "" {
 			return o.executor
 		}
+	case server.FlagBlockSTMPreEstimate:
+		return *estimate
 	}
 	return nil
 }
