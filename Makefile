@@ -80,16 +80,13 @@ test-system: build
 ## bench: benchmarks that print figures (never pass/fail); results go to BENCHMARKS.md.
 bench: bench-compute bench-facade bench-indexer bench-speedtest bench-load
 
-## bench-speedtest: execution only (SDK tools/speedtest), the app next to a stock SDK baseline in one
-## run; three rounds of (baseline, app), so drifting machine load hits both alike.
+## bench-speedtest: execution only (SDK tools/speedtest): the stock SDK baseline, the app, and the app
+## with the sequential executor, each in a fresh process, rotating for 5 rounds; medians and ratios.
+## SPEEDTEST_TAGS=libsecp256k1_sdk measures the SDK's cgo secp256k1 (needs a C compiler).
 SPEEDTEST_ACCOUNTS ?= 10000
 SPEEDTEST_BLOCKS   ?= 10
-# SPEEDTEST_TAGS=libsecp256k1_sdk measures the SDK's cgo secp256k1 (needs a C compiler).
 bench-speedtest:
-	go test -c $(if $(SPEEDTEST_TAGS),-tags $(SPEEDTEST_TAGS)) -o build/speedtest.test ./tests/speedtest/
-	cd tests/speedtest && for i in 1 2 3; do \
-		../../build/speedtest.test -test.run '^$$' -test.bench Speedtest -test.benchtime 1x -test.timeout 60m \
-			-accounts $(SPEEDTEST_ACCOUNTS) -blocks $(SPEEDTEST_BLOCKS) || exit 1; done
+	ACCOUNTS=$(SPEEDTEST_ACCOUNTS) BLOCKS=$(SPEEDTEST_BLOCKS) TAGS=$(SPEEDTEST_TAGS) scripts/bench-speedtest.sh
 
 ## bench-load: `aitbcd bench load` saturation and half-rate runs (3 each, medians) on fresh networks.
 bench-load: bench-load-devnet bench-load-localnet bench-load-job

@@ -18,20 +18,22 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	dbm "github.com/cosmos/cosmos-db"
 
 	"cosmossdk.io/log/v2"
 
-	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/server"
-	"github.com/cosmos/cosmos-sdk/server/config"
+	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	"github.com/cosmos/cosmos-sdk/tools/speedtest"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
@@ -40,14 +42,27 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/cmd/aitbcd/cmd"
 )
 
 var (
 	accounts = flag.Int("accounts", 10_000, "accounts in genesis")
 	txs      = flag.Int("txs", 2_000, "bank sends per block")
 	blocks   = flag.Int("blocks", 20, "blocks to execute")
-	estimate = flag.Bool("pre-estimate", false, "set block-stm-pre-estimate for the aitbc app")
+	// -set key=value overrides an app.toml key of the aitbc runs, for experiments.
+	overrides = map[string]string{}
 )
+
+func init() {
+	flag.Func("set", "app.toml key=value for the aitbc runs (repeatable)", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("-set %q: want key=value", kv)
+		}
+		overrides[k] = v
+		return nil
+	})
+}
 
 const chainID = "speedtest-1"
 
@@ -142,21 +157,22 @@ func newDB(b *testing.B) dbm.DB {
 	return db
 }
 
-// appOptions stands in for app.toml: the home directory and, when set, the block executor.
-type appOptions struct{ home, executor string }
-
-func (o appOptions) Get(key string) any {
-	switch key {
-	case "home":
-		return o.home
-	case server.FlagBlockExecutor:
-		if o.executor != "" {
-			return o.executor
-		}
-	case server.FlagBlockSTMPreEstimate:
-		return *estimate
+// nodeOptions is what a node reads from an app.toml with cfg: both apps get
+// their node's settings (IAVL cache, inter-block cache, fast nodes, executor).
+func nodeOptions(cfg *serverconfig.Config, home string) simtestutil.AppOptionsMap {
+	return simtestutil.AppOptionsMap{
+		flags.FlagHome:                 home,
+		flags.FlagChainID:              chainID,
+		server.FlagPruning:             cfg.Pruning,
+		server.FlagInterBlockCache:     cfg.InterBlockCache,
+		server.FlagIAVLCacheSize:       cfg.IAVLCacheSize,
+		server.FlagDisableIAVLFastNode: cfg.IAVLDisableFastNode,
+		server.FlagMempoolMaxTxs:       cfg.Mempool.MaxTxs,
+		server.FlagQueryGasLimit:       cfg.QueryGasLimit,
+		server.FlagBlockExecutor:       cfg.BlockExecutor,
+		server.FlagBlockSTMWorkers:     cfg.BlockSTMWorkers,
+		server.FlagBlockSTMPreEstimate: cfg.BlockSTMPreEstimate,
 	}
-	return nil
 }
 
 // BenchmarkSpeedtest reports each app's execution TPS (bank sends with
@@ -165,17 +181,25 @@ func (o appOptions) Get(key string) any {
 func BenchmarkSpeedtest(b *testing.B) {
 	var baselineTPS float64
 	b.Run("baseline", func(b *testing.B) {
-		a := newBaselineApp(newDB(b), baseapp.SetChainID(chainID))
+		opts := nodeOptions(serverconfig.DefaultConfig(), b.TempDir())
+		a := newBaselineApp(newDB(b), server.DefaultBaseappOptions(opts)...)
 		enc := app.MakeEncodingConfig()
 		baselineTPS = run(b, a, a.cdc, a.DefaultGenesis(), enc.TxConfig)
 		b.ReportMetric(baselineTPS, "tx/s")
 	})
 	// aitbc is the app as the node runs it (app.DefaultBlockExecutor); the
 	// sequential run shows what the executor alone contributes.
-	for _, v := range []struct{ name, executor string }{{"aitbc", ""}, {"aitbc-sequential", config.BlockExecutorSequential}} {
+	for _, v := range []struct{ name, executor string }{{"aitbc", ""}, {"aitbc-sequential", serverconfig.BlockExecutorSequential}} {
 		b.Run(v.name, func(b *testing.B) {
-			opts := appOptions{home: b.TempDir(), executor: v.executor}
-			a := app.New(log.NewNopLogger(), newDB(b), true, opts, baseapp.SetChainID(chainID))
+			cfg := cmd.DefaultServerConfig()
+			if v.executor != "" {
+				cfg.BlockExecutor = v.executor
+			}
+			opts := nodeOptions(cfg, b.TempDir())
+			for k, v := range overrides {
+				opts[k] = v
+			}
+			a := app.New(log.NewNopLogger(), newDB(b), true, opts, server.DefaultBaseappOptions(opts)...)
 			tps := run(b, a, a.AppCodec(), a.DefaultGenesis(), a.TxConfig())
 			b.ReportMetric(tps, "tx/s")
 			if baselineTPS > 0 {

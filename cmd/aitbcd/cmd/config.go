@@ -41,6 +41,14 @@ type AppConfig struct {
 // and read at start. Validators enforce a minimum gas price unless an operator
 // changes it deliberately.
 func initAppConfig() (string, any) {
+	return serverconfig.DefaultConfigTemplate + facadeConfigTemplate + indexer.ConfigTemplate,
+		AppConfig{Config: *DefaultServerConfig(), Facade: facade.DefaultConfig(), Indexer: indexer.DefaultConfig()}
+}
+
+// DefaultServerConfig is the SDK part of the app.toml `init` writes: the
+// SDK's defaults with AITBC's changes (benchmarks build the app with it, so
+// they measure what a node runs).
+func DefaultServerConfig() *serverconfig.Config {
 	cfg := serverconfig.DefaultConfig()
 	cfg.MinGasPrices = app.DefaultMinGasPrices
 	cfg.QueryGasLimit = DefaultQueryGasLimit
@@ -49,8 +57,7 @@ func initAppConfig() (string, any) {
 	cfg.GRPC.Address = DefaultGRPCAddress
 	cfg.API.Enable = true
 	cfg.API.Address = DefaultAPIAddress
-	return serverconfig.DefaultConfigTemplate + facadeConfigTemplate + indexer.ConfigTemplate,
-		AppConfig{Config: *cfg, Facade: facade.DefaultConfig(), Indexer: indexer.DefaultConfig()}
+	return cfg
 }
 
 // facadeConfigTemplate is the [facade] section of app.toml.
