@@ -78,7 +78,7 @@ proto-vendor:
 test: lint proto-check test-unit test-system
 
 test-unit:
-	go test -count=1 -timeout 15m $(GO_PACKAGES)
+	go test $(GO_TAGS) -count=1 -timeout 15m $(GO_PACKAGES)
 
 ## test-system: drive the real binary (single node: devnet, tx, restarts, bad input).
 test-system: build
