@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"golang.org/x/sync/errgroup"
 
 	"cosmossdk.io/log/v2"
@@ -25,7 +26,10 @@ import (
 
 // Node says which node the facade fronts and how to read its transactions.
 type Node struct {
-	CometRPC          string // tcp://127.0.0.1:26657
+	CometRPC string // tcp://127.0.0.1:26657
+	// Local is the node's in-process CometBFT client (aitbcd start); when set
+	// it is used instead of CometRPC.
+	Local             rpcclient.Client
 	GRPC              string // 127.0.0.1:9091
 	TxConfig          client.TxConfig
 	InterfaceRegistry codectypes.InterfaceRegistry
@@ -48,7 +52,7 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 	}
 	logger = logger.With("module", "facade")
 	n, err := node.Dial(node.Options{
-		CometRPC: target.CometRPC, GRPC: target.GRPC, TxConfig: target.TxConfig,
+		CometRPC: target.CometRPC, Local: target.Local, GRPC: target.GRPC, TxConfig: target.TxConfig,
 		InterfaceRegistry: target.InterfaceRegistry, AccountPrefix: target.AccountPrefix,
 	})
 	if err != nil {

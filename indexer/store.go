@@ -45,6 +45,9 @@ func Open(ctx context.Context, target Target, projections ...Projection) (*Store
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "foreign_keys(OFF)")
+		// 64 MiB of page cache (SQLite's default is 2 MiB): the index b-trees of a
+		// busy chain otherwise fall out of cache and every insert reads pages back.
+		q.Add("_pragma", "cache_size(-65536)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
 		db, err = sql.Open("sqlite", "file:"+target.Path+"?"+q.Encode())

@@ -326,7 +326,7 @@ func (n *Node) Health(ctx context.Context) (Health, error) {
 		return Health{}, apierr.Unavailable("%s", msg)
 	}
 	h := Health{
-		Status: "ok", Node: n.Comet.Remote(), Height: st.SyncInfo.LatestBlockHeight,
+		Status: "ok", Node: n.remote, Height: st.SyncInfo.LatestBlockHeight,
 		CatchingUp: st.SyncInfo.CatchingUp, LatestBlockTime: st.SyncInfo.LatestBlockTime,
 	}
 	if !st.SyncInfo.LatestBlockTime.IsZero() {
@@ -339,4 +339,4 @@ func (n *Node) Health(ctx context.Context) (Health, error) {
 }
 
 // String names the node for logs.
-func (n *Node) String() string { return fmt.Sprintf("node %s", n.Comet.Remote()) }
+func (n *Node) String() string { return fmt.Sprintf("node %s", n.remote) }

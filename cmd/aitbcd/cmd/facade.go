@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -60,7 +61,7 @@ func enableCometMetrics(svrCtx *server.Context) {
 }
 
 // startFacadeInProcess is `aitbcd start`'s PostSetup: the facade fronts this
-// node through its own CometBFT RPC and gRPC listeners, like a remote one.
+// node through CometBFT's in-process client and the node's gRPC listener.
 func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 	cfg, err := facadeConfig(svrCtx)
 	if err != nil {
@@ -79,6 +80,12 @@ func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx 
 		TxConfig:          clientCtx.TxConfig,
 		InterfaceRegistry: clientCtx.InterfaceRegistry,
 		AccountPrefix:     app.AccountAddressPrefix,
+	}
+	// The SDK hands PostSetup CometBFT's in-process client (when the API or
+	// gRPC server is on): the facade then calls the node directly instead of
+	// through its JSON-RPC listener.
+	if local, ok := clientCtx.Client.(rpcclient.Client); ok {
+		node.Local = local
 	}
 	// The history endpoints read the database this node's indexer writes.
 	var store *indexer.Store
