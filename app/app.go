@@ -311,14 +311,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
 
-	anteHandler, err := NewAnteHandler(AnteOptions{
-		AccountKeeper:   app.AccountKeeper,
-		BankKeeper:      virtualFeeBank{app.BankKeeper},
-		FeegrantKeeper:  app.FeeGrantKeeper,
-		SignModeHandler: txConfig.SignModeHandler(),
-		PoaKeeper:       app.PoaKeeper,
-		SigCache:        app.SigCache,
-	})
+	anteHandler, err := NewAnteHandler(app.AnteOptions())
 	if err != nil {
 		panic(fmt.Errorf("building ante handler: %w", err))
 	}
@@ -330,6 +323,18 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		}
 	}
 	return app
+}
+
+// AnteOptions are the keepers and handlers the app's ante chain is built from.
+func (app *App) AnteOptions() AnteOptions {
+	return AnteOptions{
+		AccountKeeper:   app.AccountKeeper,
+		BankKeeper:      virtualFeeBank{app.BankKeeper},
+		FeegrantKeeper:  app.FeeGrantKeeper,
+		SignModeHandler: app.txConfig.SignModeHandler(),
+		PoaKeeper:       app.PoaKeeper,
+		SigCache:        app.SigCache,
+	}
 }
 
 // PreBlocker runs before any transaction of the block.

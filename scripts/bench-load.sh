@@ -11,6 +11,7 @@
 #   HALF_RATE=      rate of the latency runs (default: half the median saturation TPS)
 #   KIND=send       send (bank MsgSend) or job (x/compute MsgSubmitJob)
 #   ACCOUNTS=2000   load accounts per run
+#   CONNECTIONS=8   parallel RPC connections of the load generator
 #   BASE_PORT=27600 first loopback port of the network: below the kernel's ephemeral range
 #                   (32768-60999 here), where the load's own client connections could hold it
 #   OUT=            directory to keep every run's JSON report in
@@ -28,6 +29,7 @@ duration=${DURATION:-30s}
 sat_rate=${SAT_RATE:-4000}
 kind=${KIND:-send}
 accounts=${ACCOUNTS:-2000}
+connections=${CONNECTIONS:-8}
 base=${BASE_PORT:-27600}
 work=$(mktemp -d /tmp/aitbc-bench.XXXXXX)
 out=${OUT:-$work/out}
@@ -78,14 +80,14 @@ for p in "${pids[@]}"; do pid_flags+=(--pid "$p"); done
 # run NAME RATE: one bench load run, its JSON report kept as $out/NAME.json.
 run() {
 	"$bin" bench load --home "$home" --node "tcp://127.0.0.1:$rpc_port" --from faucet --kind "$kind" \
-		--accounts "$accounts" --rate "$2" --duration "$duration" --json "${pid_flags[@]}" \
+		--accounts "$accounts" --connections "$connections" --rate "$2" --duration "$duration" --json "${pid_flags[@]}" \
 		>"$out/$1.json" 2>"$out/$1.log" || echo "run $1: not every transaction committed (see $out/$1.json)" >&2
 	jq -c "{run: \"$1\", target_rate, offered_tps, committed_tps, sent, committed, p50: .latency.p50_ms, p90: .latency.p90_ms, p99: .latency.p99_ms, max: .latency.max_ms, blk_ms: .blocks.interval_mean_ms, rounds: .blocks.rounds_per_height_mean, mempool_peak, nodes: [.nodes[]? | {cpu: .cpu_percent, rss: .peak_rss_mib}]}" "$out/$1.json"
 }
 
 median() { jq -s "map($1) | sort | .[(length - 1) / 2 | floor]" "${@:2}"; }
 
-echo "# $net, BLOCK_TIME=$block_time, kind=$kind, start flags '${START_FLAGS:-}', $runs runs of $duration, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $net, BLOCK_TIME=$block_time, kind=$kind, $connections connections, start flags '${START_FLAGS:-}', $runs runs of $duration, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq 1 "$runs"); do run "sat$i" "$sat_rate"; done
 sat=$(median .committed_tps "$out"/sat*.json)
 half=${HALF_RATE:-$(jq -n "$sat / 2 | floor")}

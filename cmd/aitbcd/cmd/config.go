@@ -17,6 +17,8 @@ import (
 const (
 	DefaultGRPCAddress = "localhost:9091"
 	DefaultAPIAddress  = "tcp://localhost:1317"
+	// DefaultPeerGossipSleep is config.toml's peer_gossip_sleep_duration.
+	DefaultPeerGossipSleep = 10 * time.Millisecond
 	// DefaultBlockTime is the seed's BLOCK_TIME default; it becomes CometBFT's timeout_commit.
 	DefaultBlockTime = time.Second
 	// DefaultQueryGasLimit bounds the gas one gRPC/REST query may use, so a
@@ -119,6 +121,11 @@ mempool-poll-interval = "{{ .Facade.MempoolPollInterval }}"
 func initCometConfig() *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
 	cfg.Consensus.TimeoutCommit = DefaultBlockTime
+	// A gossip routine with nothing to send sleeps this long before looking
+	// again, so each consensus step (block parts, prevotes, precommits) can
+	// wait up to one sleep per hop: CometBFT's 100ms default adds hundreds of
+	// milliseconds to sub-second blocks (BENCHMARKS.md).
+	cfg.Consensus.PeerGossipSleepDuration = DefaultPeerGossipSleep
 	// Index every transaction so explorers and `query tx` find them by hash and events.
 	cfg.TxIndex.Indexer = "kv"
 	// No profiling endpoint unless asked for: it would collide between the

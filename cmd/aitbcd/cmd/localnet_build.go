@@ -422,6 +422,14 @@ func configureLocalnetNode(l *Localnet, i int) error {
 			return err
 		}
 	}
+	if i > 0 && tomlHasSection(appToml, "indexer") {
+		// One SQL index serves the network's history (node0's, behind its
+		// facade); four nodes sharing one machine each writing their own cost
+		// half the localnet's throughput (BENCHMARKS.md).
+		if err := setTomlLiterals(appToml, "indexer", map[string]string{"enable": "false"}); err != nil {
+			return err
+		}
+	}
 	// `aitbcd --home <node home> tx/query …` talks to this node with the test keyring.
 	return setTomlValues(filepath.Join(cfgDir, "client.toml"), "", map[string]string{
 		"chain-id":        l.ChainID,

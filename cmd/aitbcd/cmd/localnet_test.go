@@ -193,6 +193,11 @@ func TestPrepareLocalnet(t *testing.T) {
 			}
 		}
 		appToml := readFile(t, filepath.Join(home, "config", "app.toml"))
+		// Only node0 writes the SQL index.
+		indexerSection := appToml[strings.Index(appToml, "[indexer]"):]
+		if want := "enable = " + strconv.FormatBool(i == 0) + "\n"; !strings.Contains(indexerSection, want) {
+			t.Errorf("%s [indexer] lacks %q", n.Name, want)
+		}
 		for _, want := range []string{
 			"address = \"tcp://127.0.0.1:" + strconv.Itoa(n.Ports.API) + "\"",
 			"address = \"127.0.0.1:" + strconv.Itoa(n.Ports.GRPC) + "\"",
