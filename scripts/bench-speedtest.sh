@@ -15,6 +15,7 @@
 #   TXS=2000
 #   TAGS=               the node's go build tags (make passes BUILD_TAGS: libsecp256k1_sdk,
 #                       the SDK's cgo secp256k1, when a C compiler is installed)
+#   APPS=               a subset of the apps above, space-separated, baseline first
 #   EXTRA=              more test binary flags, e.g. "-set block-stm-pre-estimate=true"
 #                       (-set overrides an app.toml key of the aitbc runs)
 set -euo pipefail
@@ -38,6 +39,7 @@ run() {
 
 apps="baseline aitbc aitbc-sequential"
 [ -z "${TAGS:-}" ] || apps="baseline baseline+tags aitbc aitbc-sequential"
+apps=${APPS:-$apps}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 echo "speedtest: $rounds rounds, $accounts accounts, $blocks blocks of $txs sends, node tags '${TAGS:-}', load $(cut -d' ' -f1-3 /proc/loadavg)"
