@@ -44,7 +44,8 @@ func NewSigVerificationDecorator(ak ante.AccountKeeper, handler *txsigning.Handl
 }
 
 func (d SigVerificationDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, next sdk.AnteHandler) (sdk.Context, error) {
-	if simulate || ctx.IsReCheckTx() || !ctx.IsSigverifyTx() || !onlySingleSigners(tx) {
+	sigs, single := singleSignatures(tx)
+	if simulate || ctx.IsReCheckTx() || !ctx.IsSigverifyTx() || !single {
 		return d.sdkDecorator.AnteHandle(ctx, tx, simulate, next)
 	}
 	// The SDK's decorator checks everything but the signatures, then hands
@@ -52,43 +53,39 @@ func (d SigVerificationDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulat
 	return d.sdkDecorator.AnteHandle(ctx.WithIsSigverifyTx(false), tx, simulate,
 		func(ctx sdk.Context, tx sdk.Tx, simulate bool) (sdk.Context, error) {
 			ctx = ctx.WithIsSigverifyTx(true)
-			if err := d.verify(ctx, tx); err != nil {
+			if err := d.verify(ctx, tx, sigs); err != nil {
 				return ctx, err
 			}
 			return next(ctx, tx, simulate)
 		})
 }
 
-// onlySingleSigners reports whether every signature of tx is a single key's.
-func onlySingleSigners(tx sdk.Tx) bool {
+// singleSignatures returns tx's signatures and whether every one is a single key's.
+func singleSignatures(tx sdk.Tx) ([]signing.SignatureV2, bool) {
 	sigTx, ok := tx.(authsigning.Tx)
 	if !ok {
-		return false
+		return nil, false
 	}
 	sigs, err := sigTx.GetSignaturesV2()
 	if err != nil {
-		return false
+		return nil, false
 	}
 	for _, sig := range sigs {
 		if _, ok := sig.Data.(*signing.SingleSignatureData); !ok {
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return sigs, true
 }
 
 // verify checks every signature of tx as the SDK's decorator would. The SDK's
 // decorator has already read and charged for the signer accounts, so they
 // are read again here without gas: a cache hit or miss never changes gas.
-func (d SigVerificationDecorator) verify(ctx sdk.Context, tx sdk.Tx) error {
-	sigTx := tx.(authsigning.Tx) // onlySingleSigners checked it
+func (d SigVerificationDecorator) verify(ctx sdk.Context, tx sdk.Tx, sigs []signing.SignatureV2) error {
+	sigTx := tx.(authsigning.Tx) // singleSignatures checked it
 	adaptableTx, ok := tx.(authsigning.V2AdaptableTx)
 	if !ok {
 		return fmt.Errorf("expected tx to implement V2AdaptableTx, got %T", tx)
-	}
-	sigs, err := sigTx.GetSignaturesV2()
-	if err != nil {
-		return err
 	}
 	signers, err := sigTx.GetSigners()
 	if err != nil {
