@@ -425,7 +425,7 @@ func configureLocalnetNode(l *Localnet, i int) error {
 	if i > 0 && tomlHasSection(appToml, "indexer") {
 		// One SQL index serves the network's history (node0's, behind its
 		// facade); four nodes sharing one machine each writing their own cost
-		// half the localnet's throughput (BENCHMARKS.md).
+		// up to half the localnet's throughput (BENCHMARKS.md).
 		if err := setTomlLiterals(appToml, "indexer", map[string]string{"enable": "false"}); err != nil {
 			return err
 		}
