@@ -49,7 +49,6 @@ type Options struct {
 // Node is a connection to one node. Its methods are safe for concurrent use.
 type Node struct {
 	Comet   rpcclient.Client
-	local   bool   // Comet is the in-process client
 	remote  string // the CometBFT RPC address, for /health and logs
 	grpc    *grpc.ClientConn
 	bank    banktypes.QueryClient
@@ -79,7 +78,6 @@ func Dial(opts Options) (*Node, error) {
 	}
 	return &Node{
 		Comet:   comet,
-		local:   opts.Local != nil,
 		remote:  opts.CometRPC,
 		grpc:    conn,
 		bank:    banktypes.NewQueryClient(conn),
@@ -128,10 +126,10 @@ type EventClient interface {
 // (5 by default), so each facade topic gets its own. In-process it is the
 // node's event bus, which the subscriber must neither start nor stop.
 func (n *Node) NewEventClient() (EventClient, error) {
-	if n.local {
-		return &localEvents{Client: n.Comet}, nil
+	if remote, ok := n.Comet.(*rpchttp.HTTP); ok {
+		return rpchttp.New(remote.Remote(), "/websocket")
 	}
-	return rpchttp.New(n.Comet.(*rpchttp.HTTP).Remote(), "/websocket")
+	return &localEvents{Client: n.Comet}, nil
 }
 
 // localEvents subscribes on the in-process event bus; Stop ends only its own
