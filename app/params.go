@@ -4,6 +4,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -53,6 +54,7 @@ func defaultNodeHome() string {
 // address configuration. Commands and tests call it once before any address
 // is parsed or printed; calling it again is harmless.
 func SetAddressConfig() {
+	pinConfigScope()
 	cfg := sdk.GetConfig()
 	if cfg.GetBech32AccountAddrPrefix() == AccountAddressPrefix {
 		return
@@ -61,4 +63,29 @@ func SetAddressConfig() {
 	cfg.SetBech32PrefixForValidator(ValidatorAddressPrefix, ValidatorPubKeyPrefix)
 	cfg.SetBech32PrefixForConsensusNode(ConsNodeAddressPrefix, ConsNodePubKeyPrefix)
 	cfg.Seal()
+}
+
+// pinConfigScope makes sdk.GetConfig cheap. The SDK keeps one address
+// configuration per "host|executable|pid" scope and, unless the
+// COSMOS_SDK_CONFIG_SCOPE variable names the scope, recomputes that key on
+// every call: a readlink and a uname system call behind every bech32
+// conversion, 6 % of a loaded node's CPU (BENCHMARKS.md). Setting the variable
+// to the very key the SDK computes keeps the configuration that any earlier
+// caller created. Child processes inherit the variable, which is harmless:
+// the registry lives in each process's memory.
+func pinConfigScope() {
+	if os.Getenv(sdk.EnvConfigScope) != "" {
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "unknown-exe"
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	if err := os.Setenv(sdk.EnvConfigScope, fmt.Sprintf("%s|%s|%d", host, exe, os.Getpid())); err != nil {
+		panic(err)
+	}
 }
