@@ -11,20 +11,26 @@ import (
 	"time"
 )
 
-// TestBenchLoad runs `aitbcd bench load` for a few seconds against a devnet
-// and checks that every transaction it sent was committed, counting the
-// blocks' transactions independently through CometBFT RPC.
+// TestBenchLoad runs `aitbcd bench load` for a few seconds against a devnet,
+// with the results read after the run (the default) and during it, and
+// checks that every transaction it sent was committed, counting the blocks'
+// transactions independently through CometBFT RPC.
 func TestBenchLoad(t *testing.T) {
 	n := newNode(t, filepath.Join(t.TempDir(), "devnet"))
 	n.mustCLI("devnet", "--no-start")
 	n.start([]string{"BLOCK_TIME=300ms"}, append([]string{"devnet", "--home", n.home, "--"}, n.startArgs()...)...)
 	n.waitForHeight(2, 60*time.Second)
+	for _, live := range []bool{false, true} {
+		t.Run("live-results="+strconv.FormatBool(live), func(t *testing.T) { benchLoadOnce(t, n, live) })
+	}
+}
 
+func benchLoadOnce(t *testing.T, n *node, live bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, aitbcdBin, "bench", "load", "--home", n.home, "--node", n.rpcAddr(),
 		"--from", "faucet", "--accounts", "20", "--rate", "60", "--duration", "3s", "--connections", "3",
-		"--pid", strconv.Itoa(n.proc.Process.Pid), "--json")
+		"--pid", strconv.Itoa(n.proc.Process.Pid), "--json", "--live-results="+strconv.FormatBool(live))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -44,6 +50,10 @@ func TestBenchLoad(t *testing.T) {
 		Nodes []struct {
 			PeakRSSMiB float64 `json:"peak_rss_mib"`
 		} `json:"nodes"`
+		Generator *struct {
+			PeakRSSMiB float64 `json:"peak_rss_mib"`
+		} `json:"load_generator"`
+		LiveResults bool `json:"live_results"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
 		t.Fatalf("decoding the report: %v\n%s", err, stdout.String())
@@ -57,6 +67,12 @@ func TestBenchLoad(t *testing.T) {
 	}
 	if len(report.Nodes) != 1 || report.Nodes[0].PeakRSSMiB <= 0 {
 		t.Fatalf("no resource figures for the node: %+v", report.Nodes)
+	}
+	if report.Generator == nil || report.Generator.PeakRSSMiB <= 0 {
+		t.Fatalf("no resource figures for the load generator: %s", stdout.String())
+	}
+	if report.LiveResults != live {
+		t.Fatalf("report says live_results=%v, the run asked for %v", report.LiveResults, live)
 	}
 
 	// The blocks the report names hold at least that many transactions

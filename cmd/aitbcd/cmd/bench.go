@@ -35,7 +35,13 @@ pre-sign --count transactions for them offline (bank sends of 1uait to the next 
 x/compute job submissions with --kind job), send them at --rate per second over --connections
 connections to the node's CometBFT RPC (broadcast_tx_sync), follow every one to the block that
 commits it, and report offered and committed TPS, submit→commit latency percentiles, block
-intervals, rounds per height, the mempool's peak, and the CPU and RSS of the --pid processes.
+intervals, rounds per height, the mempool's peak, and the CPU and RSS of the --pid processes
+and of the load generator itself.
+
+A transaction counts as committed when its block is in the node's block store and the
+application has executed and committed that height (abci_info); every transaction's result
+code is read from block_results after the run, so that the node does not spend its CPU during
+the run encoding every event for the measurement (--live-results reads them during the run).
 
 The run stops by itself after --count transactions or --duration, whichever comes first, then
 waits up to --drain-timeout for the accepted ones to commit. Only loopback nodes are accepted.
@@ -62,6 +68,7 @@ Example against the devnet:
 			cfg.DrainTimeout, _ = f.GetDuration("drain-timeout")
 			cfg.Seed, _ = f.GetInt64("seed")
 			cfg.PIDs, _ = f.GetIntSlice("pid")
+			cfg.LiveResults, _ = f.GetBool("live-results")
 			price, _ := f.GetString("gas-price")
 			asJSON, _ := f.GetBool("json")
 			if cfg.Seed == 0 {
@@ -121,6 +128,7 @@ Example against the devnet:
 	f.Duration("drain-timeout", 60*time.Second, "after sending, wait at most this long for commits")
 	f.Int64("seed", 0, "derives the load accounts' keys (0: from the clock, new accounts every run)")
 	f.IntSlice("pid", nil, "node process ids whose CPU and RSS to report (repeatable)")
+	f.Bool("live-results", false, "read every block's results (block_results) during the run instead of after it; costs the loaded node the JSON encoding of every event")
 	f.Bool("json", false, "print the report as JSON")
 	return cmd
 }

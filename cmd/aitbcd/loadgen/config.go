@@ -38,6 +38,12 @@ type Config struct {
 	PIDs          []int         // node processes whose CPU and RSS are sampled
 	PollInterval  time.Duration // block polling period (commit-time resolution)
 	FundBatchSize int           // outputs per funding MsgMultiSend
+	// LiveResults reads every block's results (block_results: each
+	// transaction's code and events, JSON-encoded by the node) while the load
+	// runs. By default the tracker only waits for the application to commit
+	// each block (abci_info) and reads the results after the run, so that the
+	// measurement does not spend the node's CPU on encoding them under load.
+	LiveResults bool
 }
 
 // DefaultGas is the gas limit of one load transaction of each kind: measured

@@ -155,6 +155,19 @@ func (c *rpcClient) blockResults(ctx context.Context, height int64) (blockResult
 	return res, err
 }
 
+// appHeight is the last height the application has executed and committed
+// (ABCI Info): once it reaches a block, that block's results exist. A few
+// bytes of JSON, where block_results encodes every event of every transaction.
+func (c *rpcClient) appHeight(ctx context.Context) (int64, error) {
+	var res struct {
+		Response struct {
+			LastBlockHeight int64s `json:"last_block_height"`
+		} `json:"response"`
+	}
+	err := c.call(ctx, "abci_info", map[string]any{}, &res)
+	return int64(res.Response.LastBlockHeight), err
+}
+
 // mempoolSize is the number of transactions in the node's mempool.
 func (c *rpcClient) mempoolSize(ctx context.Context) (int64, error) {
 	var res struct {

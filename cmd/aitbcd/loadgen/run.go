@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -219,9 +220,13 @@ type blockSeen struct {
 	height   int64
 	time     time.Time
 	txs      int
-	ours     int
+	ours     int       // load transactions first seen in this block
+	load     []loadPos // where they are in it
 	observed time.Time
 }
+
+// loadPos places load transaction tx at index pos of a block.
+type loadPos struct{ tx, pos int }
 
 // run state shared by the senders, the tracker and the samplers.
 type runState struct {
@@ -262,9 +267,9 @@ func send(ctx context.Context, cfg Config, ctrl *rpcClient, conns []*rpcClient, 
 	bgCtx, stopBg := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	bg.Add(3)
-	go func() { defer bg.Done(); track(bgCtx, newRPCClient(ctrl.url), cfg.PollInterval, fromHeight, rs) }()
+	go func() { defer bg.Done(); track(bgCtx, newRPCClient(ctrl.url), cfg, fromHeight, rs) }()
 	go func() { defer bg.Done(); pollMempool(bgCtx, newRPCClient(ctrl.url), rs) }()
-	procs := newProcSampler(cfg.PIDs)
+	procs := newProcSampler(append(slices.Clone(cfg.PIDs), os.Getpid()))
 	go func() { defer bg.Done(); procs.run(bgCtx) }()
 
 	// One sender per connection; an account's transactions all go through one.
@@ -310,7 +315,13 @@ func send(ctx context.Context, cfg Config, ctrl *rpcClient, conns []*rpcClient, 
 	if rs.trackErr != nil {
 		return nil, fmt.Errorf("following blocks: %w", rs.trackErr)
 	}
-	return rs.report(cfg, len(txs), sent, start, sendEnd, procs.stats(start, time.Now())), nil
+	procStats := procs.stats(start, time.Now())
+	if !cfg.LiveResults {
+		if err := readResults(ctx, ctrl, cfg.PollInterval, rs); err != nil {
+			return nil, err
+		}
+	}
+	return rs.report(cfg, len(txs), sent, start, sendEnd, procStats), nil
 }
 
 // sendOne broadcasts transaction i, retrying while the mempool is full.
@@ -340,34 +351,33 @@ func sendOne(ctx context.Context, c *rpcClient, rs *runState, i int) {
 	}
 }
 
-// track reads every block from height on, as soon as its results exist, and
-// marks the load transactions it holds as committed at that moment.
-func track(ctx context.Context, c *rpcClient, poll time.Duration, height int64, rs *runState) {
+// track reads every block from height on and marks the load transactions it
+// holds as committed at the moment their results exist: when block_results
+// answers (LiveResults) or, by default, when the application reports the
+// height committed (abci_info); the codes are then read by readResults.
+func track(ctx context.Context, c *rpcClient, cfg Config, height int64, rs *runState) {
 	for ctx.Err() == nil {
 		blk, err := c.block(ctx, height)
 		if err != nil {
-			time.Sleep(poll)
+			time.Sleep(cfg.PollInterval)
 			continue
 		}
-		var results blockResultsResult
-		for {
-			results, err = c.blockResults(ctx, height)
-			if err == nil || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(poll)
+		var codes []uint32
+		if cfg.LiveResults {
+			codes, err = waitResults(ctx, c, cfg.PollInterval, height, len(blk.Block.Data.Txs))
+		} else {
+			err = waitAppHeight(ctx, c, cfg.PollInterval, height)
 		}
 		if err != nil {
+			if ctx.Err() == nil {
+				rs.mu.Lock()
+				rs.trackErr = err
+				rs.mu.Unlock()
+			}
 			return
 		}
 		observed := time.Now()
-		if len(results.TxsResults) != len(blk.Block.Data.Txs) {
-			rs.mu.Lock()
-			rs.trackErr = fmt.Errorf("height %d: %d txs but %d results", height, len(blk.Block.Data.Txs), len(results.TxsResults))
-			rs.mu.Unlock()
-			return
-		}
-		ours := 0
+		seen := blockSeen{height: height, time: blk.Block.Header.Time, txs: len(blk.Block.Data.Txs), observed: observed}
 		for j, raw := range blk.Block.Data.Txs {
 			i, ok := rs.index[sha256.Sum256(raw)]
 			if !ok {
@@ -377,19 +387,79 @@ func track(ctx context.Context, c *rpcClient, poll time.Duration, height int64, 
 			if st.committed.Load() != 0 {
 				continue
 			}
-			st.code.Store(results.TxsResults[j].Code)
+			if codes != nil {
+				st.code.Store(codes[j])
+			}
 			st.committed.Store(observed.UnixNano())
 			rs.seen.Add(1)
-			ours++
+			seen.load = append(seen.load, loadPos{tx: i, pos: j})
+			seen.ours++
 		}
 		rs.mu.Lock()
-		rs.blocks = append(rs.blocks, blockSeen{height: height, time: blk.Block.Header.Time, txs: len(blk.Block.Data.Txs), ours: ours, observed: observed})
+		rs.blocks = append(rs.blocks, seen)
 		if lc := blk.Block.LastCommit; lc.Height > 0 {
 			rs.rounds[int64(lc.Height)] = lc.Round
 		}
 		rs.mu.Unlock()
 		height++
 	}
+}
+
+// waitResults polls block_results of a block until they exist and returns
+// each transaction's code.
+func waitResults(ctx context.Context, c *rpcClient, poll time.Duration, height int64, ntxs int) ([]uint32, error) {
+	for {
+		results, err := c.blockResults(ctx, height)
+		if err == nil {
+			if len(results.TxsResults) != ntxs {
+				return nil, fmt.Errorf("height %d: %d txs but %d results", height, ntxs, len(results.TxsResults))
+			}
+			codes := make([]uint32, ntxs)
+			for j, r := range results.TxsResults {
+				codes[j] = r.Code
+			}
+			return codes, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		time.Sleep(poll)
+	}
+}
+
+// waitAppHeight polls abci_info until the application has committed height.
+func waitAppHeight(ctx context.Context, c *rpcClient, poll time.Duration, height int64) error {
+	for {
+		h, err := c.appHeight(ctx)
+		if err == nil && h >= height {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(poll)
+	}
+}
+
+// readResults reads, after the run, the codes of the load transactions the
+// tracker saw without their results.
+func readResults(ctx context.Context, c *rpcClient, poll time.Duration, rs *runState) error {
+	rs.mu.Lock()
+	blocks := slices.Clone(rs.blocks)
+	rs.mu.Unlock()
+	for _, b := range blocks {
+		if b.ours == 0 {
+			continue
+		}
+		codes, err := waitResults(ctx, c, poll, b.height, b.txs)
+		if err != nil {
+			return fmt.Errorf("results of height %d: %w", b.height, err)
+		}
+		for _, o := range b.load {
+			rs.states[o.tx].code.Store(codes[o.pos])
+		}
+	}
+	return nil
 }
 
 func pollMempool(ctx context.Context, c *rpcClient, rs *runState) {
@@ -482,7 +552,14 @@ func (rs *runState) report(cfg Config, planned, sent int, start, sendEnd time.Ti
 		Kind: cfg.Kind, Accounts: cfg.Accounts, Connections: cfg.Connections, TargetRate: cfg.Rate,
 		Planned: planned, Sent: sent,
 		Accepted: int(rs.accepted.Load()), Rejected: int(rs.rejected.Load()), MempoolFull: int(rs.mempoolFull.Load()),
-		SendSeconds: sendEnd.Sub(start).Seconds(), Nodes: procs,
+		SendSeconds: sendEnd.Sub(start).Seconds(), LiveResults: cfg.LiveResults,
+	}
+	for _, p := range procs {
+		if p.PID == os.Getpid() {
+			r.Generator = &p
+		} else {
+			r.Nodes = append(r.Nodes, p)
+		}
 	}
 	var lat []time.Duration
 	var lastCommit int64

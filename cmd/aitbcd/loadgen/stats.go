@@ -194,6 +194,8 @@ type Report struct {
 	Blocks       BlockStats   `json:"blocks"`
 	MempoolPeak  int64        `json:"mempool_peak"`
 	Nodes        []ProcStats  `json:"nodes,omitempty"`
+	Generator    *ProcStats   `json:"load_generator,omitempty"` // this process
+	LiveResults  bool         `json:"live_results"`             // block results read during the run (else after it)
 	FirstErrors  []string     `json:"first_errors,omitempty"`
 }
 
@@ -220,6 +222,9 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "  mempool peak %d txs\n", r.MempoolPeak)
 	for _, n := range r.Nodes {
 		fmt.Fprintf(&b, "  node pid %d: CPU %.0f%% of a core, peak RSS %.0f MiB\n", n.PID, n.CPUPercent, n.PeakRSSMiB)
+	}
+	if g := r.Generator; g != nil {
+		fmt.Fprintf(&b, "  load generator: CPU %.0f%% of a core, peak RSS %.0f MiB\n", g.CPUPercent, g.PeakRSSMiB)
 	}
 	for _, e := range r.FirstErrors {
 		fmt.Fprintf(&b, "  error: %s\n", e)
