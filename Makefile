@@ -24,7 +24,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job
+.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
 
 all: build
 
@@ -97,7 +97,7 @@ bench-speedtest:
 		ACCOUNTS=$$n BLOCKS=$(SPEEDTEST_BLOCKS) TAGS=$(BUILD_TAGS) scripts/bench-speedtest.sh || exit 1; done
 
 ## bench-load: `aitbcd bench load` saturation and half-rate runs (3 each, medians) on fresh networks.
-bench-load: bench-load-devnet bench-load-localnet bench-load-job
+bench-load: bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
 
 bench-load-devnet: build
 	scripts/bench-load.sh devnet 1s
@@ -109,6 +109,11 @@ bench-load-localnet: build
 
 bench-load-job: build
 	KIND=job scripts/bench-load.sh devnet 1s
+
+## bench-load-validator: the 200 ms networks without the SQL indexer and CometBFT's tx index.
+bench-load-validator: build
+	AITBCD_INDEXER_ENABLE=false AITBCD_TX_INDEX_INDEXER=null scripts/bench-load.sh devnet 200ms
+	AITBCD_INDEXER_ENABLE=false AITBCD_TX_INDEX_INDEXER=null scripts/bench-load.sh localnet 200ms
 
 bench-compute:
 	go test -run '^$$' -bench . -benchtime 2000x -count 5 ./x/compute/keeper/

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,24 +193,4 @@ func (c *rpcClient) abciQuery(ctx context.Context, path string, data []byte) ([]
 		return nil, fmt.Errorf("abci_query %s: code %d: %s", path, res.Response.Code, res.Response.Log)
 	}
 	return res.Response.Value, nil
-}
-
-// txResult looks a committed transaction up by hash; found is false while no
-// block holds it.
-func (c *rpcClient) txResult(ctx context.Context, hash []byte) (code uint32, log string, found bool, err error) {
-	var res struct {
-		TxResult struct {
-			Code uint32 `json:"code"`
-			Log  string `json:"log"`
-		} `json:"tx_result"`
-	}
-	err = c.call(ctx, "tx", map[string]any{"hash": base64.StdEncoding.EncodeToString(hash), "prove": false}, &res)
-	if err != nil {
-		var re *rpcError
-		if errors.As(err, &re) {
-			return 0, "", false, nil
-		}
-		return 0, "", false, err
-	}
-	return res.TxResult.Code, res.TxResult.Log, true, nil
 }

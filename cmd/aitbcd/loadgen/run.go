@@ -30,6 +30,7 @@ const (
 	fundGasPerOutput = 40_000
 	fundGasBase      = 200_000
 	maxFirstErrors   = 5
+	fundTimeout      = 60 * time.Second
 )
 
 // Run funds the accounts, pre-signs and sends the load, follows it to its
@@ -100,8 +101,13 @@ func fund(ctx context.Context, c *rpcClient, cfg Config, txConfig client.TxConfi
 	if err != nil {
 		return fmt.Errorf("funder %s: %w", funder, err)
 	}
+	st, err := c.status(ctx)
+	if err != nil {
+		return err
+	}
+	from := int64(st.SyncInfo.LatestBlockHeight) + 1
 	seq := info.Sequence
-	var hashes [][]byte
+	var hashes [][32]byte
 	for start := 0; start < len(accs); start += cfg.FundBatchSize {
 		batch := accs[start:min(start+cfg.FundBatchSize, len(accs))]
 		coins := sdk.NewCoins(sdk.NewCoin(Denom, grant))
@@ -134,32 +140,56 @@ func fund(ctx context.Context, c *rpcClient, cfg Config, txConfig client.TxConfi
 		if res.Code != 0 {
 			return fmt.Errorf("funding transaction refused: code %d (%s): %s", res.Code, res.Codespace, res.Log)
 		}
-		h := sha256.Sum256(bz)
-		hashes = append(hashes, h[:])
+		hashes = append(hashes, sha256.Sum256(bz))
 		seq++
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	return waitCommitted(ctx, c, from, hashes, fundTimeout)
+}
+
+// waitCommitted follows the blocks from height on until each of hashes is in
+// one, by scanning the blocks rather than asking the transaction index, which
+// a validator may have switched off. A transaction that failed in its block is
+// an error.
+func waitCommitted(ctx context.Context, c *rpcClient, height int64, hashes [][32]byte, timeout time.Duration) error {
+	pending := make(map[[32]byte]bool, len(hashes))
 	for _, h := range hashes {
-		for {
-			code, log, found, err := c.txResult(ctx, h)
-			if err != nil {
-				return err
-			}
-			if found {
-				if code != 0 {
-					return fmt.Errorf("funding transaction %X failed: code %d: %s", h, code, log)
-				}
-				break
-			}
+		pending[h] = true
+	}
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		blk, err := c.block(ctx, height)
+		if err != nil {
 			if time.Now().After(deadline) {
-				return fmt.Errorf("funding transaction %X not committed within 60s", h)
+				return fmt.Errorf("%d funding transactions not committed within %s (last error: %w)", len(pending), timeout, err)
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(100 * time.Millisecond):
 			}
+			continue
 		}
+		txs := blk.Block.Data.Txs
+		var ours []int
+		for j, raw := range txs {
+			if pending[sha256.Sum256(raw)] {
+				ours = append(ours, j)
+			}
+		}
+		if len(ours) > 0 {
+			codes, err := waitResults(ctx, c, 100*time.Millisecond, height, len(txs))
+			if err != nil {
+				return err
+			}
+			for _, j := range ours {
+				h := sha256.Sum256(txs[j])
+				if codes[j] != 0 {
+					return fmt.Errorf("funding transaction %X failed at height %d: code %d", h, height, codes[j])
+				}
+				delete(pending, h)
+			}
+		}
+		height++
 	}
 	return nil
 }
