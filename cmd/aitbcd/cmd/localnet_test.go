@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -356,6 +357,14 @@ func TestProcessRunning(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	if !processRunning(pid, home) {
 		t.Fatal("a live process is reported stopped")
+	}
+	// Until the kernel publishes the new process's arguments, any home
+	// matches (processRunning gives a process it may just have started the
+	// benefit of the doubt); wait for them before asking about another home.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || len(b) > 0 {
+			break
+		}
 	}
 	if _, err := os.Stat("/proc/self/cmdline"); err == nil && processRunning(pid, filepath.Join(t.TempDir(), "other")) {
 		t.Fatal("a process of another home is taken for this node")
