@@ -250,8 +250,7 @@ type blockSeen struct {
 	height   int64
 	time     time.Time
 	txs      int
-	ours     int       // load transactions first seen in this block
-	load     []loadPos // where they are in it
+	load     []loadPos // the load transactions first seen in this block
 	observed time.Time
 }
 
@@ -423,7 +422,6 @@ func track(ctx context.Context, c *rpcClient, cfg Config, height int64, rs *runS
 			st.committed.Store(observed.UnixNano())
 			rs.seen.Add(1)
 			seen.load = append(seen.load, loadPos{tx: i, pos: j})
-			seen.ours++
 		}
 		rs.mu.Lock()
 		rs.blocks = append(rs.blocks, seen)
@@ -478,7 +476,7 @@ func readResults(ctx context.Context, c *rpcClient, poll time.Duration, rs *runS
 	blocks := slices.Clone(rs.blocks)
 	rs.mu.Unlock()
 	for _, b := range blocks {
-		if b.ours == 0 {
+		if len(b.load) == 0 {
 			continue
 		}
 		codes, err := waitResults(ctx, c, poll, b.height, b.txs)
@@ -635,7 +633,7 @@ func (rs *runState) report(cfg Config, planned, sent int, start, sendEnd time.Ti
 func blockStats(blocks []blockSeen, rounds map[int64]int32) BlockStats {
 	first, last := -1, -1
 	for i, b := range blocks {
-		if b.ours > 0 {
+		if len(b.load) > 0 {
 			if first < 0 {
 				first = i
 			}
@@ -664,7 +662,7 @@ func blockStats(blocks []blockSeen, rounds map[int64]int32) BlockStats {
 	if len(span) > 1 {
 		bs.SpanSeconds = ms(span[len(span)-1].time.Sub(span[0].time)) / 1000
 		for _, b := range span[1:] {
-			bs.OursAfterFirst += b.ours
+			bs.OursAfterFirst += len(b.load)
 		}
 	}
 	if len(intervals) > 0 {

@@ -128,10 +128,10 @@ func TestBlockStats(t *testing.T) {
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	blocks := []blockSeen{
 		{height: 10, time: at(0), txs: 0},
-		{height: 11, time: at(200), txs: 5, ours: 5},
-		{height: 12, time: at(500), txs: 8, ours: 7},
+		{height: 11, time: at(200), txs: 5, load: make([]loadPos, 5)},
+		{height: 12, time: at(500), txs: 8, load: make([]loadPos, 7)},
 		{height: 13, time: at(700), txs: 0},
-		{height: 14, time: at(900), txs: 3, ours: 3},
+		{height: 14, time: at(900), txs: 3, load: make([]loadPos, 3)},
 		{height: 15, time: at(1100), txs: 1}, // after the load: not counted
 	}
 	rounds := map[int64]int32{11: 0, 12: 2, 13: 0, 14: 0}
