@@ -144,3 +144,33 @@ func TestSeedEnvironmentValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvPrefixWhateverTheBinaryIsCalled: the SDK names its environment
+// overrides after the executable's file name; AITBCD_ variables must still
+// apply when the binary is installed under another name (aitbcd-v2 beside
+// aitbcd during an upgrade).
+func TestEnvPrefixWhateverTheBinaryIsCalled(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	runBin(t, nil, "init", "envprefix", "--home", home)
+	want := strings.TrimSpace(runBin(t, nil, "comet", "show-node-id", "--home", home))
+
+	renamed := filepath.Join(dir, "aitbcd-v2")
+	raw, err := os.ReadFile(aitbcdBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(renamed, raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(renamed, "comet", "show-node-id")
+	// HOME too: whatever the command would write to a default home stays in dir.
+	cmd.Env = append(os.Environ(), "HOME="+dir, "AITBCD_HOME="+home)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aitbcd-v2 comet show-node-id with AITBCD_HOME: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Fatalf("aitbcd-v2 with AITBCD_HOME=%s printed node ID %q, want %q (the home's): the AITBCD_ variable was ignored", home, got, want)
+	}
+}

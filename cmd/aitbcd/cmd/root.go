@@ -83,6 +83,9 @@ func NewRootCmd() *cobra.Command {
 			if err := seed.applyToFlags(cmd); err != nil {
 				return err
 			}
+			if err := mirrorProcessEnvPrefix(); err != nil {
+				return err
+			}
 			appTemplate, appConfig := initAppConfig()
 			if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig()); err != nil {
 				return err

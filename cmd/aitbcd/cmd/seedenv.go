@@ -238,7 +238,7 @@ func (e SeedEnv) applyToServer(cmd *cobra.Command, ctx *server.Context) {
 // lookupPrefixed reports whether the AITBCD_-prefixed variable for a flag
 // or config key is set (dots and dashes become underscores, as in viper).
 func lookupPrefixed(key string) bool {
-	name := EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+	name := EnvPrefix + "_" + strings.ToUpper(envKeyReplacer.Replace(key))
 	_, ok := os.LookupEnv(name)
 	return ok
 }
