@@ -148,6 +148,23 @@ func TestLocalnetCommand(t *testing.T) {
 			t.Errorf("status of node%d: want running, a height, 3 peers, validator %s; got %+v", i, wantValidator, row)
 		}
 	}
+	// The same in --output json, for scripts.
+	js := localnetStatusJSON(t, dir)
+	if js.ChainID == "" || js.ConsensusMode != "hybrid" || len(js.Nodes) != len(ln.nodes) || js.ValidatorSetError != "" {
+		t.Fatalf("localnet status --output json: %+v", js)
+	}
+	for i, n := range js.Nodes {
+		wantValidator := i != 3
+		if n.Process != "running" || n.PID == 0 || n.Height == nil || *n.Height < 3 || n.Peers == nil || *n.Peers != 3 ||
+			(n.Validator == "yes") != wantValidator || (n.Power != nil) != wantValidator ||
+			n.RPC != "http://127.0.0.1:"+itoa(int64(ln.nodes[i].ports.RPC)) {
+			t.Errorf("json status of node%d: %+v", i, n)
+		}
+	}
+	if _, err := runBinErr(nil, "localnet", "status", "--home", dir, "--output", "yaml"); err == nil ||
+		!strings.Contains(err.Error(), `invalid --output "yaml"`) {
+		t.Errorf("localnet status --output yaml: want a refusal naming it, got %v", err)
+	}
 	// CONSENSUS_MODE=hybrid reached the chain's x/poa params, --voting-period its gov params.
 	if params := n0.mustCLI("query", "poa", "params", "--output", "json"); !strings.Contains(params, "MODE_HYBRID") {
 		t.Errorf("CONSENSUS_MODE=hybrid, but x/poa params are %s", params)
@@ -200,6 +217,11 @@ func TestLocalnetCommand(t *testing.T) {
 			t.Errorf("status of node%d after stop: %+v", i, row)
 		}
 	}
+	for i, n := range localnetStatusJSON(t, dir).Nodes {
+		if n.Process != "stopped" || n.PID != 0 || n.Height != nil || n.Validator != "unknown" {
+			t.Errorf("json status of node%d after stop: %+v", i, n)
+		}
+	}
 	out = runBin(t, nil, "localnet", "start", "--home", dir) // no shape flags: resume as created
 	if !strings.Contains(out, "(resuming)") {
 		t.Fatalf("second localnet start did not resume:\n%s", out)
@@ -243,6 +265,31 @@ func statusRows(t *testing.T, status string, n int) []statusRow {
 		t.Fatalf("localnet status lists %d nodes, want %d:\n%s", len(rows), n, status)
 	}
 	return rows
+}
+
+// localnetStatusJSON runs `localnet status --output json`.
+func localnetStatusJSON(t *testing.T, dir string) (st struct {
+	ChainID           string `json:"chain_id"`
+	ConsensusMode     string `json:"consensus_mode"`
+	ValidatorSetError string `json:"validator_set_error"`
+	Nodes             []struct {
+		Name      string `json:"name"`
+		Process   string `json:"process"`
+		PID       int    `json:"pid"`
+		Height    *int64 `json:"height"`
+		Peers     *int   `json:"peers"`
+		Validator string `json:"validator"`
+		Power     *int64 `json:"power"`
+		RPC       string `json:"rpc"`
+	} `json:"nodes"`
+},
+) {
+	t.Helper()
+	out := runBin(t, nil, "localnet", "status", "--home", dir, "--output", "json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("localnet status --output json is not JSON: %v\n%s", err, out)
+	}
+	return st
 }
 
 // killLocalnetProcesses kills every node a `localnet start` left running in

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client/flags"
 
 	"github.com/aitbc/chain/app"
 )
@@ -220,73 +223,133 @@ Try: aitbcd --home %s keys list
 }
 
 func localnetStatusCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each node's process, height, peers and validator-set membership",
-		Args:  cobra.NoArgs,
+		Long: `Show each node's process, height, peers and validator-set membership: a table, or with
+--output json one object for scripts (height, peers and power are null where unknown).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			output, _ := cmd.Flags().GetString(flags.FlagOutput)
+			if output != flags.OutputFormatText && output != flags.OutputFormatJSON {
+				return fmt.Errorf("invalid --output %q: want text or json", output)
+			}
 			l, err := LoadLocalnet(localnetDir(cmd))
 			if err != nil {
 				return noLocalnetError(localnetDir(cmd), err)
 			}
-			return printLocalnetStatus(cmd.OutOrStdout(), l)
+			status := collectLocalnetStatus(l)
+			if output == flags.OutputFormatJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(status)
+			}
+			return printLocalnetStatus(cmd.OutOrStdout(), status)
 		},
 	}
+	cmd.Flags().StringP(flags.FlagOutput, "o", flags.OutputFormatText, "text or json")
+	return cmd
 }
 
-func printLocalnetStatus(out io.Writer, l *Localnet) error {
-	type row struct {
-		pid    int
-		status nodeStatus
-		err    error
-	}
-	rows := make([]row, len(l.Nodes))
+// LocalnetStatus is what `localnet status` reports.
+type LocalnetStatus struct {
+	ChainID       string               `json:"chain_id"`
+	Dir           string               `json:"dir"`
+	ConsensusMode string               `json:"consensus_mode"` // at genesis
+	Nodes         []LocalnetNodeStatus `json:"nodes"`
+	// ValidatorSetError says why membership is unknown ("" when it is known).
+	ValidatorSetError string `json:"validator_set_error,omitempty"`
+}
+
+// LocalnetNodeStatus is one node's line; pointers are null where unknown.
+type LocalnetNodeStatus struct {
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Process string `json:"process"` // running or stopped
+	PID     int    `json:"pid,omitempty"`
+	Height  *int64 `json:"height"`
+	// Sync is synced, catching-up, no-answer (running but its RPC did not
+	// answer) or "" (stopped).
+	Sync      string `json:"sync,omitempty"`
+	Peers     *int   `json:"peers"`
+	Validator string `json:"validator"` // yes, no or unknown
+	Power     *int64 `json:"power"`
+	RPC       string `json:"rpc"`
+}
+
+// collectLocalnetStatus asks every running node for its status and the
+// first one that answers for the validator set.
+func collectLocalnetStatus(l *Localnet) LocalnetStatus {
+	st := LocalnetStatus{ChainID: l.ChainID, Dir: l.Dir(), ConsensusMode: string(l.ConsensusMode)}
 	var valSet map[string]int64
 	var valSetErr error = errors.New("no node answers")
 	for i, n := range l.Nodes {
-		rows[i].pid = localnetNodePid(l, i)
-		if rows[i].pid == 0 {
-			continue
+		ns := LocalnetNodeStatus{Name: n.Name, Role: n.Role, Process: "stopped", Validator: "unknown",
+			RPC: fmt.Sprintf("http://127.0.0.1:%d", n.Ports.RPC)}
+		if pid := localnetNodePid(l, i); pid != 0 {
+			ns.Process, ns.PID = "running", pid
+			if status, err := queryNodeStatus(n.Ports.RPC); err != nil {
+				ns.Sync = "no-answer"
+			} else {
+				height, peers := status.Height, status.Peers
+				ns.Height, ns.Peers, ns.Sync = &height, &peers, "synced"
+				if status.CatchingUp {
+					ns.Sync = "catching-up"
+				}
+				if valSet == nil {
+					valSet, valSetErr = queryValidatorSet(n.Ports.RPC)
+				}
+			}
 		}
-		rows[i].status, rows[i].err = queryNodeStatus(n.Ports.RPC)
-		if rows[i].err == nil && valSet == nil {
-			valSet, valSetErr = queryValidatorSet(n.Ports.RPC)
+		st.Nodes = append(st.Nodes, ns)
+	}
+	if valSet == nil {
+		st.ValidatorSetError = valSetErr.Error()
+		return st
+	}
+	for i := range st.Nodes {
+		st.Nodes[i].Validator = "no"
+		if addr, err := consensusAddress(l, i); err == nil {
+			if p, ok := valSet[addr]; ok {
+				st.Nodes[i].Validator, st.Nodes[i].Power = "yes", &p
+			}
 		}
 	}
+	return st
+}
 
-	fmt.Fprintf(out, "AITBC localnet %s in %s (consensus mode %s at genesis)\n", l.ChainID, l.Dir(), l.ConsensusMode)
+func printLocalnetStatus(out io.Writer, st LocalnetStatus) error {
+	fmt.Fprintf(out, "AITBC localnet %s in %s (consensus mode %s at genesis)\n", st.ChainID, st.Dir, st.ConsensusMode)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "node\trole\tprocess\tpid\theight\tsync\tpeers\tvalidator\tpower\tCometBFT RPC")
-	for i, n := range l.Nodes {
-		process, pid, height, sync, peers := "stopped", "-", "-", "-", "-"
-		if r := rows[i]; r.pid != 0 {
-			process, pid = "running", fmt.Sprint(r.pid)
-			if r.err != nil {
-				sync = "no-answer"
-			} else {
-				height, peers, sync = fmt.Sprint(r.status.Height), fmt.Sprint(r.status.Peers), "synced"
-				if r.status.CatchingUp {
-					sync = "catching-up"
-				}
-			}
+	orDash := func(s string) string {
+		if s == "" {
+			return "-"
 		}
-		validator, power := "unknown", "-"
-		if valSet != nil {
-			validator = "no"
-			if addr, err := consensusAddress(l, i); err == nil {
-				if p, ok := valSet[addr]; ok {
-					validator, power = "yes", fmt.Sprint(p)
-				}
-			}
+		return s
+	}
+	for _, n := range st.Nodes {
+		pid, height, peers, power := "-", "-", "-", "-"
+		if n.PID != 0 {
+			pid = fmt.Sprint(n.PID)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\thttp://127.0.0.1:%d\n",
-			n.Name, n.Role, process, pid, height, sync, peers, validator, power, n.Ports.RPC)
+		if n.Height != nil {
+			height = fmt.Sprint(*n.Height)
+		}
+		if n.Peers != nil {
+			peers = fmt.Sprint(*n.Peers)
+		}
+		if n.Power != nil {
+			power = fmt.Sprint(*n.Power)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			n.Name, n.Role, n.Process, pid, height, orDash(n.Sync), peers, n.Validator, power, n.RPC)
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if valSet == nil {
-		fmt.Fprintf(out, "validator set unknown: %v\n", valSetErr)
+	if st.ValidatorSetError != "" {
+		fmt.Fprintf(out, "validator set unknown: %s\n", st.ValidatorSetError)
 	}
 	return nil
 }
