@@ -420,6 +420,8 @@ func TestIndexerPostgres(t *testing.T) {
 	if s.Dialect() != indexer.Postgres {
 		t.Fatalf("checked a %s index, want PostgreSQL", s.Dialect())
 	}
+	// The facade's history endpoint reads the same PostgreSQL index.
+	checkFacadeHistory(t, n, bob, sent)
 	// The indexer saw the outage (it did not merely miss it) and got over it.
 	nodeLog, _ := os.ReadFile(filepath.Join(n.home, "node.log"))
 	if !bytes.Contains(nodeLog, []byte("indexer: will retry")) || !bytes.Contains(nodeLog, []byte("indexer: recovered")) {
