@@ -329,21 +329,12 @@ func printLocalnetStatus(out io.Writer, st LocalnetStatus) error {
 		return s
 	}
 	for _, n := range st.Nodes {
-		pid, height, peers, power := "-", "-", "-", "-"
+		pid := "-"
 		if n.PID != 0 {
 			pid = fmt.Sprint(n.PID)
 		}
-		if n.Height != nil {
-			height = fmt.Sprint(*n.Height)
-		}
-		if n.Peers != nil {
-			peers = fmt.Sprint(*n.Peers)
-		}
-		if n.Power != nil {
-			power = fmt.Sprint(*n.Power)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			n.Name, n.Role, n.Process, pid, height, orDash(n.Sync), peers, n.Validator, power, n.RPC)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, n.Process, pid,
+			valueOrDash(n.Height), orDash(n.Sync), valueOrDash(n.Peers), n.Validator, valueOrDash(n.Power), n.RPC)
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -352,6 +343,14 @@ func printLocalnetStatus(out io.Writer, st LocalnetStatus) error {
 		fmt.Fprintf(out, "validator set unknown: %s\n", st.ValidatorSetError)
 	}
 	return nil
+}
+
+// valueOrDash prints an unknown (nil) value of the status table as "-".
+func valueOrDash[T any](v *T) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprint(*v)
 }
 
 func localnetStopCmd() *cobra.Command {
