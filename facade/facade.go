@@ -22,6 +22,7 @@ import (
 	"github.com/aitbc/chain/facade/node"
 	"github.com/aitbc/chain/facade/rest"
 	"github.com/aitbc/chain/facade/ws"
+	"github.com/aitbc/chain/netguard"
 )
 
 // Node says which node the facade fronts and how to read its transactions.
@@ -38,6 +39,42 @@ type Node struct {
 	// compute/history/jobs); nil answers them 503. Once Start succeeds the
 	// facade owns it: it is closed, if it is an io.Closer, when the facade stops.
 	History rest.History
+	// Conns is the process's connection budget, which must hold caps for
+	// ListenerREST, ListenerWS and ListenerMetrics; empty, the facade plans
+	// one of its own from the file limit (StandaloneBudget).
+	Conns netguard.Budget
+}
+
+// Listener names in the connection budget and the guard's metrics.
+const (
+	ListenerREST    = "facade_rest"
+	ListenerWS      = "facade_ws"
+	ListenerMetrics = "facade_metrics"
+)
+
+// Services are the facade's listeners as a connection budget plans them: it
+// serves them itself, so a connection costs one file descriptor.
+func (c Config) Services() []netguard.Service {
+	var out []netguard.Service
+	for _, s := range []struct{ name, key, addr string }{
+		{ListenerREST, KeyRESTAddress, c.RESTAddress}, {ListenerWS, KeyWSAddress, c.WSAddress},
+		{ListenerMetrics, KeyMetricsAddress, c.MetricsAddress},
+	} {
+		if s.addr != "" {
+			out = append(out, netguard.Service{Name: s.name, Key: s.key, Addr: s.addr, FDsPerConn: 1})
+		}
+	}
+	return out
+}
+
+// StandaloneBudget plans the file limit of a process that runs only the
+// facade (aitbcd facade, tests): no peers, no databases.
+func StandaloneBudget(cfg Config) (netguard.Budget, error) {
+	soft, _, err := netguard.RaiseFileLimit()
+	if err != nil {
+		return netguard.Budget{}, err
+	}
+	return netguard.Plan(int(soft), netguard.Reserve{}, 0, cfg.Services())
 }
 
 // recentBlocks is how many block messages the hub remembers for clients
@@ -59,14 +96,27 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 		return err
 	}
 
-	listen := func(key, addr string) (net.Listener, error) {
+	budget := target.Conns
+	if len(budget.Services) == 0 {
+		if budget, err = StandaloneBudget(cfg); err != nil {
+			n.Close()
+			return err
+		}
+	}
+	listen := func(key, name, addr string) (net.Listener, error) {
 		if addr == "" {
 			return nil, nil
 		}
-		l, err := net.Listen("tcp", addr)
+		limits, ok := budget.Limits(name)
+		if !ok {
+			return nil, fmt.Errorf("facade: %s=%q: the connection budget has no cap for %s", key, addr, name)
+		}
+		limits.Refusal = netguard.HTTPRefusal(name)
+		l, err := netguard.Listen(name, addr, limits)
 		if err != nil {
 			return nil, fmt.Errorf("facade: %s=%q: %w", key, addr, err)
 		}
+		logger.Info("facade connection caps", "service", name, "max_connections", limits.MaxConns, "max_connections_per_ip", limits.MaxConnsPerIP)
 		return l, nil
 	}
 	var listeners []net.Listener
@@ -75,10 +125,13 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 			l.Close()
 		}
 	}
-	addrs := []struct{ key, addr string }{{KeyRESTAddress, cfg.RESTAddress}, {KeyWSAddress, cfg.WSAddress}, {KeyMetricsAddress, cfg.MetricsAddress}}
+	addrs := []struct{ key, name, addr string }{
+		{KeyRESTAddress, ListenerREST, cfg.RESTAddress}, {KeyWSAddress, ListenerWS, cfg.WSAddress},
+		{KeyMetricsAddress, ListenerMetrics, cfg.MetricsAddress},
+	}
 	ls := make([]net.Listener, len(addrs))
 	for i, a := range addrs {
-		l, err := listen(a.key, a.addr)
+		l, err := listen(a.key, a.name, a.addr)
 		if err != nil {
 			closeAll()
 			n.Close()
@@ -97,12 +150,16 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 	blocks := feed.NewBlocks(n, hub, mempool, m, logger)
 
 	var servers []*http.Server
-	serve := func(l net.Listener, name string, h http.Handler, tls bool, writeTimeout time.Duration) {
+	// Every server closes quiet keep-alive connections after the budget's idle
+	// timeout and bounds the time to read a request (0 for WebSocket, whose
+	// connections are long-lived and keep their own ping deadlines).
+	serve := func(l net.Listener, name string, h http.Handler, tls bool, readTimeout, writeTimeout time.Duration) {
 		if l == nil {
 			return
 		}
 		srv := &http.Server{
-			Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute,
+			Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
+			IdleTimeout: budget.IdleTimeout,
 			// Requests (and WebSocket connections) end with the facade.
 			BaseContext: func(net.Listener) context.Context { return ctx },
 		}
@@ -126,15 +183,15 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 		Timeout: cfg.RPCTimeout, MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.RateLimit,
 		RateBurst: cfg.RateBurst, AllowedOrigins: cfg.CORSAllowedOrigins, History: target.History,
 	}, logger, m)
-	serve(restL, "rest", restSrv, useTLS, cfg.RPCTimeout+5*time.Second)
+	serve(restL, "rest", restSrv, useTLS, cfg.RPCTimeout+5*time.Second, cfg.RPCTimeout+5*time.Second)
 	wsSrv := ws.NewServer(hub, blocks.Fetch, ws.Options{
 		MaxClients: cfg.WSMaxClients, PingInterval: cfg.WSPingInterval, WriteTimeout: 10 * time.Second,
 		MaxResume: cfg.WSMaxResume, AllowedOrigins: cfg.CORSAllowedOrigins,
 	}, logger, m)
-	serve(wsL, "websocket", wsSrv, useTLS, 0)
+	serve(wsL, "websocket", wsSrv, useTLS, 0, 0)
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", m.Handler())
-	serve(metricsL, "metrics", metricsMux, false, 30*time.Second)
+	serve(metricsL, "metrics", metricsMux, false, 10*time.Second, 30*time.Second)
 
 	// Feeds: the block and consensus feeds only matter to WebSocket clients
 	// and metrics, the mempool feed also to tx latency; all stop with ctx.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Limits of the plan, named so that operators can find them in the docs.
@@ -73,7 +74,14 @@ type Budget struct {
 	Reserve   Reserve
 	PerIP     int
 	Services  []Service // MaxConns filled in
+	// IdleTimeout closes keep-alive connections that stay quiet this long.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is how long a public connection may stay quiet: long
+// enough for a client between two requests, short enough that idle holders
+// give their slots back (CometBFT RPC and Cosmos REST close theirs at 10 s).
+const DefaultIdleTimeout = 30 * time.Second
 
 // Plan shares fileLimit between the services after the reserve. A service
 // without a cap of its own gets an equal number of connections (bounded by
@@ -83,7 +91,7 @@ func Plan(fileLimit int, reserve Reserve, perIP int, services []Service) (Budget
 	if perIP <= 0 {
 		perIP = DefaultMaxConnsPerIP
 	}
-	b := Budget{FileLimit: fileLimit, Reserve: reserve, PerIP: perIP, Services: append([]Service(nil), services...)}
+	b := Budget{FileLimit: fileLimit, Reserve: reserve, PerIP: perIP, Services: append([]Service(nil), services...), IdleTimeout: DefaultIdleTimeout}
 	left := fileLimit - reserve.Total()
 	derivedCost := 0
 	for _, s := range b.Services {
@@ -97,9 +105,12 @@ func Plan(fileLimit int, reserve Reserve, perIP int, services []Service) (Budget
 		}
 	}
 	if derivedCost > 0 {
+		// A quarter of what is left stays unplanned: sockets the node dials
+		// itself, connections the fronted services take beyond the fronts'
+		// caps, and databases that grow between two starts.
 		share := 0
 		if left > 0 {
-			share = min(left/derivedCost, MaxConnsCeiling)
+			share = min(left*3/4/derivedCost, MaxConnsCeiling)
 		}
 		if share < MinConns {
 			return Budget{}, fmt.Errorf("the file limit (RLIMIT_NOFILE %d) leaves %d file descriptors after the consensus reserve of %d "+
@@ -134,14 +145,25 @@ func (b Budget) Used() int {
 	return n
 }
 
-// Limits are the caps of the named service.
-func (b Budget) Limits(name string) Limits {
+// Limits are the caps of the named service; ok is false when the budget has
+// no such service.
+func (b Budget) Limits(name string) (l Limits, ok bool) {
 	for _, s := range b.Services {
 		if s.Name == name {
-			return Limits{MaxConns: s.MaxConns, MaxConnsPerIP: min(b.PerIP, s.MaxConns)}
+			return Limits{MaxConns: s.MaxConns, MaxConnsPerIP: min(b.PerIP, s.MaxConns)}, true
 		}
 	}
-	return Limits{}
+	return Limits{}, false
+}
+
+// String is the budget as the start-up log line gives it.
+func (b Budget) String() string {
+	parts := []string{fmt.Sprintf("file limit %d, reserve %d (base %d, peers %d, databases %d), per IP %d",
+		b.FileLimit, b.Reserve.Total(), BaseReserve, b.Reserve.Peers, b.Reserve.Databases, b.PerIP)}
+	for _, s := range b.Services {
+		parts = append(parts, fmt.Sprintf("%s %d", s.Name, s.MaxConns))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // DatabaseFiles estimates the open files of the databases under dataDir: each

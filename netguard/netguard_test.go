@@ -187,12 +187,14 @@ func TestPlanSharesTheFileLimitAndKeepsTheReserve(t *testing.T) {
 	}
 	b, err := Plan(4096, Reserve{Peers: 50, Databases: 500}, 0, services)
 	require.NoError(t, err)
-	// (4096 - 256 - 50 - 500) / (1+1+3+3) = 411 connections each.
+	// (4096 - 256 - 50 - 500) × 3/4 / (1+1+3+3) = 308 connections each.
 	for _, s := range b.Services {
-		require.Equal(t, 411, s.MaxConns, s.Name)
+		require.Equal(t, 308, s.MaxConns, s.Name)
 	}
 	require.LessOrEqual(t, b.Used(), 4096)
-	require.Equal(t, Limits{MaxConns: 411, MaxConnsPerIP: DefaultMaxConnsPerIP}, b.Limits("grpc"))
+	l, ok := b.Limits("grpc")
+	require.True(t, ok)
+	require.Equal(t, Limits{MaxConns: 308, MaxConnsPerIP: DefaultMaxConnsPerIP}, l)
 
 	// A large limit is bounded by the ceiling.
 	b, err = Plan(1<<20, Reserve{}, 0, services)

@@ -10,6 +10,7 @@ import (
 	"github.com/aitbc/chain/app"
 	"github.com/aitbc/chain/facade"
 	"github.com/aitbc/chain/indexer"
+	"github.com/aitbc/chain/netguard"
 )
 
 // Default addresses of the Cosmos services. gRPC moves off the SDK's 9090,
@@ -35,16 +36,17 @@ const (
 type AppConfig struct {
 	serverconfig.Config `mapstructure:",squash"`
 
-	Facade  facade.Config  `mapstructure:"facade"`
-	Indexer indexer.Config `mapstructure:"indexer"`
+	Facade  facade.Config   `mapstructure:"facade"`
+	Indexer indexer.Config  `mapstructure:"indexer"`
+	Guard   netguard.Config `mapstructure:"guard"`
 }
 
 // initAppConfig returns the app.toml template and defaults written by `init`
 // and read at start. Validators enforce a minimum gas price unless an operator
 // changes it deliberately.
 func initAppConfig() (string, any) {
-	return serverconfig.DefaultConfigTemplate + facadeConfigTemplate + indexer.ConfigTemplate,
-		AppConfig{Config: *DefaultServerConfig(), Facade: facade.DefaultConfig(), Indexer: indexer.DefaultConfig()}
+	return serverconfig.DefaultConfigTemplate + facadeConfigTemplate + indexer.ConfigTemplate + netguard.ConfigTemplate,
+		AppConfig{Config: *DefaultServerConfig(), Facade: facade.DefaultConfig(), Indexer: indexer.DefaultConfig(), Guard: netguard.DefaultConfig()}
 }
 
 // DefaultServerConfig is the SDK part of the app.toml `init` writes: the

@@ -23,6 +23,7 @@ import (
 	"github.com/aitbc/chain/app"
 	"github.com/aitbc/chain/facade"
 	"github.com/aitbc/chain/indexer"
+	"github.com/aitbc/chain/netguard"
 )
 
 // addFacadeStartFlags puts the facade's main settings on `aitbcd start`.
@@ -62,7 +63,7 @@ func enableCometMetrics(svrCtx *server.Context) {
 
 // startFacadeInProcess is `aitbcd start`'s PostSetup: the facade fronts this
 // node through CometBFT's in-process client and the node's gRPC listener.
-func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
+func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group, conns netguard.Budget) error {
 	cfg, err := facadeConfig(svrCtx)
 	if err != nil {
 		return err
@@ -80,6 +81,7 @@ func startFacadeInProcess(svrCtx *server.Context, clientCtx client.Context, ctx 
 		TxConfig:          clientCtx.TxConfig,
 		InterfaceRegistry: clientCtx.InterfaceRegistry,
 		AccountPrefix:     app.AccountAddressPrefix,
+		Conns:             conns,
 	}
 	// The SDK hands PostSetup CometBFT's in-process client (when the API or
 	// gRPC server is on): the facade then calls the node directly instead of

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aitbc/chain/app"
 	"github.com/aitbc/chain/indexer"
+	"github.com/aitbc/chain/netguard"
 )
 
 // startIndexer is the start command's hook for the SQL indexer: with
@@ -235,8 +236,8 @@ func standaloneIndexer(cmd *cobra.Command) (*indexer.Indexer, indexer.Target, er
 
 // startServices is the start command's PostSetup: the AITBC API facade, then
 // the SQL indexer, under the node's context and error group.
-func startServices(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
-	if err := startFacadeInProcess(svrCtx, clientCtx, ctx, g); err != nil {
+func startServices(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group, conns netguard.Budget) error {
+	if err := startFacadeInProcess(svrCtx, clientCtx, ctx, g, conns); err != nil {
 		return err
 	}
 	return startIndexer(svrCtx, clientCtx, ctx, g)

@@ -4,6 +4,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"cosmossdk.io/log/v2"
 
@@ -122,10 +124,19 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		indexCmd(),
 		benchCmd(),
 	)
+	// The connection guard takes the public addresses before the SDK opens
+	// its listeners and serves them once the node runs.
+	guard := &startGuard{}
 	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{
-		AddFlags:  addFacadeStartFlags,
-		PostSetup: startServices,
+		AddFlags: addFacadeStartFlags,
+		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
+			guard.serve(ctx, g)
+			return startServices(svrCtx, clientCtx, ctx, g, guard.budget)
+		},
 	})
+	if start, _, err := rootCmd.Find([]string{"start"}); err == nil && start.Name() == "start" {
+		guard.wrapStartCmd(start)
+	}
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(txConfig, basics, app.DefaultNodeHome),
