@@ -45,6 +45,7 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		ante.NewSetUpContextDecorator(), // must be first: sets the gas meter
 		ante.NewExtensionOptionsDecorator(nil),
 		ante.NewValidateBasicDecorator(),
+		NewMsgLimitsDecorator(), // before fees: see app/ante_limits.go
 		// Before fees: a staking message the consensus mode forbids costs nothing and enters no mempool.
 		poaante.NewStakingGate(opts.PoaKeeper),
 		ante.NewTxTimeoutHeightDecorator(),
