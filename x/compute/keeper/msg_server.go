@@ -10,7 +10,6 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/aitbc/chain/x/compute/types"
 )
@@ -33,40 +32,34 @@ func emit(ctx context.Context, ev proto.Message) error {
 
 func height(ctx context.Context) int64 { return sdk.UnwrapSDKContext(ctx).BlockHeight() }
 
-func parseAddr(field, s string) (sdk.AccAddress, error) {
-	addr, err := sdk.AccAddressFromBech32(s)
-	if err != nil {
-		return nil, sdkerrors.ErrInvalidAddress.Wrapf("%s %q: %v", field, s, err)
-	}
-	return addr, nil
-}
+// validate runs a message's stateless checks. baseapp has run them already
+// for a message sent in a transaction; one dispatched by authz or a
+// governance proposal reaches the server too, so each handler starts here.
+func validate(msg sdk.HasValidateBasic) error { return msg.ValidateBasic() }
 
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
 	if msg.Authority != s.authority {
 		return nil, types.ErrUnauthorized.Wrapf("params change only through governance (%s), not %s", s.authority, msg.Authority)
-	}
-	if err := msg.Params.Validate(); err != nil {
-		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, s.Params.Set(ctx, msg.Params)
 }
 
 func (s msgServer) RegisterProvider(ctx context.Context, msg *types.MsgRegisterProvider) (*types.MsgRegisterProviderResponse, error) {
-	owner, err := parseAddr("owner", msg.Owner)
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
+	owner, err := types.ParseAddress("owner", msg.Owner)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := types.SigningKey(msg.Pubkey); err != nil {
-		return nil, err
-	}
-	if err := types.ValidateOffer(msg.Endpoint, msg.Models, msg.PricePerUnit); err != nil {
 		return nil, err
 	}
 	params, err := s.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if msg.Bond.IsNil() || msg.Bond.LT(params.MinProviderBond) {
+	if msg.Bond.LT(params.MinProviderBond) {
 		return nil, types.ErrUnderBonded.Wrapf("bond %s below the minimum %s%s", msg.Bond, params.MinProviderBond, s.denom)
 	}
 	if has, err := s.Providers.Has(ctx, owner); err != nil {
@@ -91,7 +84,10 @@ func (s msgServer) RegisterProvider(ctx context.Context, msg *types.MsgRegisterP
 }
 
 func (s msgServer) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider) (*types.MsgUpdateProviderResponse, error) {
-	owner, err := parseAddr("owner", msg.Owner)
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
+	owner, err := types.ParseAddress("owner", msg.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -102,15 +98,9 @@ func (s msgServer) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvi
 	if provider.Status != types.ProviderActive {
 		return nil, types.ErrProviderInactive.Wrap(msg.Owner)
 	}
-	if err := types.ValidateOffer(msg.Endpoint, msg.Models, msg.PricePerUnit); err != nil {
-		return nil, err
-	}
 	addBond := msg.AddBond
 	if addBond.IsNil() {
 		addBond = sdkmath.ZeroInt()
-	}
-	if addBond.IsNegative() {
-		return nil, types.ErrInvalidProvider.Wrap("add_bond must not be negative")
 	}
 	if addBond.IsPositive() {
 		if err := s.bank.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, s.coins(addBond)); err != nil {
@@ -129,7 +119,10 @@ func (s msgServer) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvi
 }
 
 func (s msgServer) DeregisterProvider(ctx context.Context, msg *types.MsgDeregisterProvider) (*types.MsgDeregisterProviderResponse, error) {
-	owner, err := parseAddr("owner", msg.Owner)
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
+	owner, err := types.ParseAddress("owner", msg.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -160,40 +153,23 @@ func (s msgServer) DeregisterProvider(ctx context.Context, msg *types.MsgDeregis
 }
 
 func (s msgServer) SubmitJob(ctx context.Context, msg *types.MsgSubmitJob) (*types.MsgSubmitJobResponse, error) {
-	client, err := parseAddr("client", msg.Client)
-	if err != nil {
+	if err := validate(msg); err != nil {
 		return nil, err
 	}
-	if msg.PreferredProvider != "" {
-		if _, err := parseAddr("preferred_provider", msg.PreferredProvider); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case msg.JobType == "" || len(msg.JobType) > types.MaxModelLen:
-		return nil, types.ErrInvalidJob.Wrapf("job_type: want 1 to %d characters", types.MaxModelLen)
-	case msg.Model == "" || len(msg.Model) > types.MaxModelLen:
-		return nil, types.ErrInvalidJob.Wrapf("model: want 1 to %d characters", types.MaxModelLen)
-	case len(msg.InputUri) > types.MaxInputURILen:
-		return nil, types.ErrInvalidJob.Wrapf("input_uri longer than %d characters", types.MaxInputURILen)
-	case msg.MaxUnits == 0:
-		return nil, types.ErrInvalidJob.Wrap("max_units must be at least 1")
-	case msg.MaxPricePerUnit.IsNil() || !msg.MaxPricePerUnit.IsPositive():
-		return nil, types.ErrInvalidJob.Wrap("max_price_per_unit must be positive")
-	}
-	if err := types.ValidateHash("input_hash", msg.InputHash); err != nil {
+	client, err := types.ParseAddress("client", msg.Client)
+	if err != nil {
 		return nil, err
 	}
 	params, err := s.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if msg.DeadlineBlocks == 0 || msg.DeadlineBlocks > params.MaxDeadlineBlocks {
+	if msg.DeadlineBlocks > params.MaxDeadlineBlocks {
 		return nil, types.ErrInvalidJob.Wrapf("deadline_blocks %d: want 1 to %d", msg.DeadlineBlocks, params.MaxDeadlineBlocks)
 	}
-	escrow, err := msg.MaxPricePerUnit.SafeMul(sdkmath.NewIntFromUint64(msg.MaxUnits))
+	escrow, err := msg.Escrow()
 	if err != nil {
-		return nil, types.ErrPaymentOutOfRange.Wrap(err.Error())
+		return nil, err
 	}
 	if err := s.bank.SendCoinsFromAccountToModule(ctx, client, types.ModuleName, s.coins(escrow)); err != nil {
 		return nil, err
@@ -239,6 +215,9 @@ func (s msgServer) jobOf(ctx context.Context, signer string, id uint64) (types.J
 }
 
 func (s msgServer) CancelJob(ctx context.Context, msg *types.MsgCancelJob) (*types.MsgCancelJobResponse, error) {
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
 	job, err := s.jobOf(ctx, msg.Client, msg.JobId)
 	if err != nil {
 		return nil, err
@@ -250,7 +229,10 @@ func (s msgServer) CancelJob(ctx context.Context, msg *types.MsgCancelJob) (*typ
 }
 
 func (s msgServer) AcceptJob(ctx context.Context, msg *types.MsgAcceptJob) (*types.MsgAcceptJobResponse, error) {
-	owner, err := parseAddr("provider", msg.Provider)
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
+	owner, err := types.ParseAddress("provider", msg.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +282,10 @@ func (s msgServer) AcceptJob(ctx context.Context, msg *types.MsgAcceptJob) (*typ
 }
 
 func (s msgServer) SubmitReceipt(ctx context.Context, msg *types.MsgSubmitReceipt) (*types.MsgSubmitReceiptResponse, error) {
-	owner, err := parseAddr("provider", msg.Provider)
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
+	owner, err := types.ParseAddress("provider", msg.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -317,13 +302,8 @@ func (s msgServer) SubmitReceipt(ctx context.Context, msg *types.MsgSubmitReceip
 		return nil, types.ErrWrongProvider.Wrapf("job %d is assigned to %s", job.Id, job.Provider)
 	case height(ctx) > job.DeadlineHeight:
 		return nil, types.ErrDeadlinePassed.Wrapf("job %d was due by height %d", job.Id, job.DeadlineHeight)
-	case msg.ComputeUnits == 0 || msg.ComputeUnits > job.MaxUnits:
+	case msg.ComputeUnits > job.MaxUnits:
 		return nil, types.ErrUnitsExceeded.Wrapf("%d units, job allows 1 to %d", msg.ComputeUnits, job.MaxUnits)
-	case len(msg.Attestations) > types.MaxAttestations:
-		return nil, types.ErrInvalidAttestation.Wrapf("%d attestations, at most %d", len(msg.Attestations), types.MaxAttestations)
-	}
-	if err := types.ValidateHash("output_hash", msg.OutputHash); err != nil {
-		return nil, err
 	}
 	provider, err := s.GetProvider(ctx, owner)
 	if err != nil {
@@ -379,12 +359,12 @@ func (s msgServer) SubmitReceipt(ctx context.Context, msg *types.MsgSubmitReceip
 }
 
 func (s msgServer) DisputeJob(ctx context.Context, msg *types.MsgDisputeJob) (*types.MsgDisputeJobResponse, error) {
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
 	job, err := s.jobOf(ctx, msg.Client, msg.JobId)
 	if err != nil {
 		return nil, err
-	}
-	if len(msg.Reason) > types.MaxReasonLen {
-		return nil, types.ErrInvalidJob.Wrapf("reason longer than %d characters", types.MaxReasonLen)
 	}
 	if job.State != types.JobDelivered {
 		return nil, types.ErrInvalidJobState.Wrapf("job %d is %s; only delivered jobs can be disputed", job.Id, job.State)
@@ -404,6 +384,9 @@ func (s msgServer) DisputeJob(ctx context.Context, msg *types.MsgDisputeJob) (*t
 }
 
 func (s msgServer) ResolveDispute(ctx context.Context, msg *types.MsgResolveDispute) (*types.MsgResolveDisputeResponse, error) {
+	if err := validate(msg); err != nil {
+		return nil, err
+	}
 	if msg.Authority != s.authority {
 		return nil, types.ErrUnauthorized.Wrapf("disputes are resolved by governance (%s), not %s", s.authority, msg.Authority)
 	}

@@ -31,4 +31,5 @@ var (
 	ErrInvalidPubKey       = errorsmod.Register(ModuleName, 26, "invalid provider signing key")
 	ErrPaymentOutOfRange   = errorsmod.Register(ModuleName, 27, "max_units × max_price_per_unit is too large")
 	ErrInsufficientEscrow  = errorsmod.Register(ModuleName, 28, "module balance does not cover escrow and bonds")
+	ErrInvalidReceipt      = errorsmod.Register(ModuleName, 29, "invalid receipt")
 )

@@ -27,7 +27,7 @@ func (gs GenesisState) Validate() error {
 		if _, err := SigningKey(p.Pubkey); err != nil {
 			return ErrInvalidGenesis.Wrapf("provider %s: %v", p.Owner, err)
 		}
-		if err := ValidateOffer(p.Endpoint, p.Models, p.PricePerUnit); err != nil {
+		if err := ValidateOffer(p.Endpoint, p.Hardware, p.Models, p.PricePerUnit); err != nil {
 			return ErrInvalidGenesis.Wrapf("provider %s: %v", p.Owner, err)
 		}
 		if p.Bond.IsNil() || p.Bond.IsNegative() {

@@ -8,12 +8,19 @@ const (
 	StoreKey   = ModuleName
 
 	// Limits on free-form fields, so no message can store unbounded data.
-	MaxModelLen     = 128
-	MaxModels       = 32
-	MaxEndpointLen  = 256
-	MaxInputURILen  = 512
-	MaxReasonLen    = 512
-	MaxAttestations = 16
+	// Messages beyond them are refused by ValidateBasic, before the ante
+	// handler, so they never reach a block or pay a fee.
+	MaxModelLen     = 128 // each of a provider's models, and a job's model
+	MaxModels       = 32  // models per provider
+	MaxEndpointLen  = 256 // a provider's endpoint
+	MaxGPUModelLen  = 128 // a provider's hardware.gpu_model
+	MaxJobTypeLen   = 128 // a job's job_type
+	MaxInputURILen  = 512 // a job's input_uri
+	MaxReasonLen    = 512 // a dispute's reason
+	MaxAttestations = 16  // coordinator attestations per receipt
+	// MaxSignatureLen bounds a receipt's and each attestation's signature;
+	// secp256k1 and ed25519 signatures are 64 bytes.
+	MaxSignatureLen = 128
 )
 
 // Store prefixes of the collections.

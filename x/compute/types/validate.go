@@ -26,9 +26,12 @@ func SigningKey(a *codectypes.Any) (cryptotypes.PubKey, error) {
 }
 
 // ValidateOffer checks what a provider offers.
-func ValidateOffer(endpoint string, models []string, price sdkmath.Int) error {
+func ValidateOffer(endpoint string, hw Hardware, models []string, price sdkmath.Int) error {
 	if len(endpoint) > MaxEndpointLen {
-		return ErrInvalidProvider.Wrapf("endpoint longer than %d characters", MaxEndpointLen)
+		return ErrInvalidProvider.Wrapf("endpoint has %d bytes, at most %d", len(endpoint), MaxEndpointLen)
+	}
+	if len(hw.GpuModel) > MaxGPUModelLen {
+		return ErrInvalidProvider.Wrapf("hardware.gpu_model has %d bytes, at most %d", len(hw.GpuModel), MaxGPUModelLen)
 	}
 	if len(models) == 0 || len(models) > MaxModels {
 		return ErrInvalidProvider.Wrapf("%d models: want 1 to %d", len(models), MaxModels)
@@ -36,10 +39,10 @@ func ValidateOffer(endpoint string, models []string, price sdkmath.Int) error {
 	seen := make(map[string]bool, len(models))
 	for _, m := range models {
 		if m == "" || len(m) > MaxModelLen {
-			return ErrInvalidProvider.Wrapf("model %q: want 1 to %d characters", m, MaxModelLen)
+			return ErrInvalidProvider.Wrapf("model %q: want 1 to %d bytes", clip(m), MaxModelLen)
 		}
 		if seen[m] {
-			return ErrInvalidProvider.Wrapf("model %q listed twice", m)
+			return ErrInvalidProvider.Wrapf("model %q listed twice", clip(m))
 		}
 		seen[m] = true
 	}
@@ -67,4 +70,14 @@ func (s JobState) Escrowed() bool {
 // HoldsProvider reports whether the job keeps its provider busy in this state.
 func (s JobState) HoldsProvider() bool {
 	return s == JobAssigned || s == JobDelivered || s == JobDisputed
+}
+
+// clip shortens a client's string for an error message, so a refused
+// oversized field is not echoed back whole.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
 }
