@@ -151,8 +151,8 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 
 	var servers []*http.Server
 	// Every server closes quiet keep-alive connections after the budget's idle
-	// timeout and bounds the time to read a request (0 for WebSocket, whose
-	// connections are long-lived and keep their own ping deadlines).
+	// timeout and bounds the time to read a request (for WebSocket only the
+	// handshake: the upgrade clears the deadlines, then pings keep their own).
 	serve := func(l net.Listener, name string, h http.Handler, tls bool, readTimeout, writeTimeout time.Duration) {
 		if l == nil {
 			return
@@ -188,7 +188,7 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 		MaxClients: cfg.WSMaxClients, PingInterval: cfg.WSPingInterval, WriteTimeout: 10 * time.Second,
 		MaxResume: cfg.WSMaxResume, AllowedOrigins: cfg.CORSAllowedOrigins,
 	}, logger, m)
-	serve(wsL, "websocket", wsSrv, useTLS, 0, 0)
+	serve(wsL, "websocket", wsSrv, useTLS, 10*time.Second, 0)
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", m.Handler())
 	serve(metricsL, "metrics", metricsMux, false, 10*time.Second, 30*time.Second)
