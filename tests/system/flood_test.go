@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -214,4 +215,45 @@ func openFDs(pid int) int64 {
 		return 0
 	}
 	return int64(len(entries))
+}
+
+// TestStartRefusesAConnectionBudgetThatCannotFit: a file limit too small for
+// the listeners, or caps set above it, stop start-up with a message naming
+// the limit and the setting, before any listener opens.
+func TestStartRefusesAConnectionBudgetThatCannotFit(t *testing.T) {
+	n := initChain(t)
+	start := append([]string{aitbcdBin, "start", "--home", n.home}, n.startArgs()...)
+	for _, c := range []struct {
+		name, shell string
+		env         []string
+		want        []string
+	}{
+		{"a 400-file limit", "ulimit -n 400; exec \"$@\"", nil, []string{"RLIMIT_NOFILE 400", "ulimit -Hn"}},
+		{"caps above the limit", "exec \"$@\"", []string{"AITBCD_GUARD_MAX_CONNECTIONS=9000"},
+			[]string{"guard.max-connections", "cometbft_rpc 9000×3"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("sh", append([]string{"-c", c.shell, "sh"}, start...)...)
+			cmd.Env = append(os.Environ(), c.env...)
+			done := make(chan struct{})
+			var out []byte
+			var err error
+			go func() { out, err = cmd.CombinedOutput(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("start did not refuse within 60 s:\n%s", out)
+			}
+			if err == nil {
+				t.Fatalf("start succeeded:\n%s", out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("start's error does not say %q:\n%s", w, out)
+				}
+			}
+		})
+	}
 }
