@@ -61,8 +61,16 @@ func TestHostileInput(t *testing.T) {
 	t.Logf("chain up after %.1fs", time.Since(started).Seconds())
 
 	suite := time.Now()
-	t.Run("malformed HTTP", func(t *testing.T) { testHostileHTTP(t, n) })
-	t.Run("slowloris", func(t *testing.T) { testHostileSlowloris(t, n) })
+	// The two phases that mostly wait for server timeouts run side by side.
+	var wg sync.WaitGroup
+	for name, f := range map[string]func(*testing.T, *node){"malformed HTTP": testHostileHTTP, "slowloris": testHostileSlowloris} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(name, func(t *testing.T) { f(t, n) })
+		}()
+	}
+	wg.Wait()
 	t.Run("malformed JSON to send_tx", func(t *testing.T) { testHostileSendTxJSON(t, n) })
 	t.Run("malformed JSON to CometBFT JSON-RPC", func(t *testing.T) { testHostileCometJSON(t, n) })
 	t.Run("malformed WebSocket frames", func(t *testing.T) { testHostileWSFrames(t, n) })
