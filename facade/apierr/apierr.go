@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -20,13 +22,39 @@ import (
 type Error struct {
 	Status  int    `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, in seconds, is sent as the Retry-After header when above 0.
+	RetryAfter int `json:"-"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
 
 // New returns an error answered with status.
+// Source paths that errors carry are removed from the message.
 func New(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+	return &Error{Status: status, Message: stripSourcePaths(fmt.Sprintf(format, args...))}
+}
+
+// sourcePath matches the " [cosmos/cosmos-sdk@v0.55.0/x/auth/tx/decoder.go:49]"
+// that cosmossdk.io/errors appends when an error is formatted with %v: it
+// tells a client which dependency the node runs and helps nobody else.
+var sourcePath = regexp.MustCompile(`\s*\[[^\[\]\s]+\.go:\d+\]`)
+
+func stripSourcePaths(msg string) string {
+	if !strings.Contains(msg, ".go:") {
+		return msg
+	}
+	return sourcePath.ReplaceAllString(msg, "")
+}
+
+// CatchingUpRetryAfter is the Retry-After, in seconds, of the 503 a catching-up node gets.
+const CatchingUpRetryAfter = 5
+
+// CatchingUp is the 503 for requests that need a synced node.
+func CatchingUp(what string) *Error {
+	e := Unavailable("the node is catching up with the chain and %s until it is synced; retry in %ds (GET /sync_status shows progress)",
+		what, CatchingUpRetryAfter)
+	e.RetryAfter = CatchingUpRetryAfter
+	return e
 }
 
 // BadRequest is malformed input: a bad address, height, hash, base64 or JSON.
@@ -94,7 +122,11 @@ func FromUpstream(err error) *Error {
 		return Unavailable("%s", trim(msg))
 	case strings.Contains(lower, "tx too large"):
 		return New(http.StatusRequestEntityTooLarge, "%s", trim(msg))
-	case strings.Contains(lower, "is not running"), strings.Contains(lower, "node is catching up"):
+	case strings.Contains(lower, "node is catching up"):
+		// CometBFT's -32603 "endpoint is closed while node is catching up"
+		// (broadcast_tx_*): the node is fine, just not ready yet.
+		return CatchingUp("does not accept transactions")
+	case strings.Contains(lower, "is not running"):
 		return Unavailable("%s", trim(msg))
 	}
 	return New(http.StatusBadGateway, "node error: %s", trim(msg))
@@ -117,16 +149,25 @@ func trim(msg string) string {
 	if i := strings.LastIndex(msg, "Internal error: "); i >= 0 {
 		msg = msg[i+len("Internal error: "):]
 	}
+	msg = stripSourcePaths(msg)
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
 	return msg
 }
 
-// Write answers err as the facade's JSON error body.
+// Write answers err as the facade's JSON error body. A refused client (429,
+// 431) also gets Connection: close, so net/http closes the connection after
+// the answer and the client cannot keep holding it.
 func Write(w http.ResponseWriter, err *Error) {
+	if err.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(err.RetryAfter))
+	}
 	if err.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
+	}
+	if err.Status == http.StatusTooManyRequests || err.Status == http.StatusRequestHeaderFieldsTooLarge {
+		w.Header().Set("Connection", "close")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(err.Status)

@@ -13,6 +13,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 )
 
 func TestFromUpstream(t *testing.T) {
@@ -26,6 +30,7 @@ func TestFromUpstream(t *testing.T) {
 		{"future height", errors.New(rpcWrap + "height 99 must be less than or equal to the current blockchain height 12"), 404, "height 99 must be"},
 		{"pruned height", errors.New(rpcWrap + "height 1 is not available, lowest height is 5"), 404, "lowest height is 5"},
 		{"unknown tx", errors.New(rpcWrap + "tx (ABCD) not found"), 404, "tx (ABCD) not found"},
+		{"catching up", errors.New(rpcWrap + "endpoint is closed while node is catching up"), 503, "catching up"},
 		{"duplicate tx", errors.New(rpcWrap + "tx already exists in cache"), 400, "already in the mempool"},
 		{"mempool full", errors.New(rpcWrap + "mempool is full: number of txs 5000"), 503, "mempool is full"},
 		{"deadline", fmt.Errorf("post failed: %w", context.DeadlineExceeded), 504, "did not answer in time"},
@@ -56,7 +61,8 @@ func TestFromUpstream(t *testing.T) {
 func TestWriteShape(t *testing.T) {
 	rec := httptest.NewRecorder()
 	Write(rec, New(http.StatusTooManyRequests, "slow down"))
-	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" || rec.Header().Get("Content-Type") != "application/json" {
+	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" || rec.Header().Get("Content-Type") != "application/json" ||
+		rec.Header().Get("Connection") != "close" {
 		t.Fatalf("status %d, headers %v", rec.Code, rec.Header())
 	}
 	var body struct {
@@ -70,5 +76,44 @@ func TestWriteShape(t *testing.T) {
 	}
 	if body.Error.Code != 429 || body.Error.Message != "slow down" {
 		t.Fatalf("body %s", rec.Body)
+	}
+}
+
+// CometBFT's catching-up refusal is a 503 with Retry-After, whatever wraps it.
+func TestCatchingUpRetryAfter(t *testing.T) {
+	err := FromUpstream(fmt.Errorf("broadcast: %w", errors.New("error in json rpc client, with http response metadata: "+
+		"(Status: 200 OK, Protocol HTTP/1.1). RPC error -32603 - Internal error: endpoint is closed while node is catching up")))
+	rec := httptest.NewRecorder()
+	Write(rec, err)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "5" || !strings.Contains(rec.Body.String(), "catching up") {
+		t.Fatalf("status %d, Retry-After %q, body %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "-32603") {
+		t.Fatalf("the RPC error code leaked: %s", rec.Body)
+	}
+}
+
+// A real SDK error formatted with %v carries " [cosmos/cosmos-sdk@…/file.go:49]";
+// the facade's messages must not.
+func TestNoSourcePaths(t *testing.T) {
+	cdc := codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
+	_, sdkErr := authtx.NewTxConfig(cdc, authtx.DefaultSignModes).TxDecoder()([]byte{0xff, 0x01})
+	if sdkErr == nil {
+		t.Fatal("the decoder accepted garbage")
+	}
+	raw := fmt.Sprintf("%v", sdkErr)
+	if !strings.Contains(raw, ".go:") {
+		t.Fatalf("the SDK error %q no longer carries a source path: this test would prove nothing", raw)
+	}
+	for name, got := range map[string]*Error{
+		"BadRequest":   BadRequest("not a transaction (protobuf TxRaw): %v", sdkErr),
+		"FromUpstream": FromUpstream(errors.New(raw)),
+	} {
+		if strings.Contains(got.Message, ".go:") || strings.Contains(got.Message, "cosmos-sdk@") {
+			t.Errorf("%s kept the source path: %q", name, got.Message)
+		}
+		if !strings.Contains(got.Message, "tx parse error") {
+			t.Errorf("%s lost the error itself: %q", name, got.Message)
+		}
 	}
 }

@@ -35,7 +35,22 @@ type Metrics struct {
 	WSClients       prometheus.Gauge
 	WSMessages      *prometheus.CounterVec
 	WSSlowClients   prometheus.Counter
+	// HTTPRefused counts REST requests refused before any endpoint ran, by
+	// reason (RefusedRateLimit, RefusedHeaders); WSRefused WebSocket upgrades
+	// refused by reason (RefusedMaxClients, RefusedMaxClientsPerIP, RefusedUpgradeRate).
+	HTTPRefused    *prometheus.CounterVec
+	WSRefused      *prometheus.CounterVec
+	WSPingTimeouts prometheus.Counter
 }
+
+// Refusal reasons, the reason label of facade_http_refused_total and facade_ws_refused_total.
+const (
+	RefusedRateLimit       = "rate_limit"         // 429: rate-limit / rate-burst
+	RefusedHeaders         = "headers_too_large"  // 431
+	RefusedMaxClients      = "max_clients"        // 503: ws-max-clients
+	RefusedMaxClientsPerIP = "max_clients_per_ip" // 429: ws-max-clients-per-ip
+	RefusedUpgradeRate     = "upgrade_rate"       // 429: ws-upgrade-rate / ws-upgrade-burst
+)
 
 // New registers the series in a registry of their own, so that several
 // facades (tests, benchmarks) can live in one process.
@@ -120,11 +135,30 @@ func New() *Metrics {
 		Name: "facade_ws_slow_consumer_disconnects_total",
 		Help: "WebSocket clients disconnected because their queue was full.",
 	})
+	m.HTTPRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "facade_http_refused_total",
+		Help: "REST requests refused before reaching an endpoint, by reason (rate_limit: 429, headers_too_large: 431).",
+	}, []string{"reason"})
+	m.WSRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "facade_ws_refused_total",
+		Help: "WebSocket upgrades refused, by reason (max_clients: 503, max_clients_per_ip and upgrade_rate: 429).",
+	}, []string{"reason"})
+	m.WSPingTimeouts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "facade_ws_ping_timeout_disconnects_total",
+		Help: "WebSocket clients disconnected because they sent nothing, not even a pong, for two ping intervals.",
+	})
+	// Every reason is a series from the start, so rate() and alerts see 0, not nothing.
+	for _, r := range []string{RefusedRateLimit, RefusedHeaders} {
+		m.HTTPRefused.WithLabelValues(r)
+	}
+	for _, r := range []string{RefusedMaxClients, RefusedMaxClientsPerIP, RefusedUpgradeRate} {
+		m.WSRefused.WithLabelValues(r)
+	}
 	for _, c := range []prometheus.Collector{
 		m.TransactionsTotal, m.ConsensusRounds, m.NetworkPeers, m.BlockInterval, m.MempoolSize,
 		m.MempoolBytes, m.TxLatency, m.NodeUp, m.ComputeProviders, m.ComputeJobs, m.ComputeJobEscrow,
 		m.ComputeProviderBonds, m.Requests, m.RequestDuration, m.WSClients,
-		m.WSMessages, m.WSSlowClients,
+		m.WSMessages, m.WSSlowClients, m.HTTPRefused, m.WSRefused, m.WSPingTimeouts,
 	} {
 		f(c)
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -57,6 +58,12 @@ type Node struct {
 	txCfg   client.TxConfig
 	ifaces  codectypes.InterfaceRegistry
 	prefix  string
+
+	// The gap between the latest block and its parent, for the automatic
+	// /health threshold, remembered per height.
+	intervalMu     sync.Mutex
+	intervalHeight int64
+	interval       time.Duration
 }
 
 // Dial prepares clients for the node; it does not wait for the node to be up,

@@ -120,8 +120,16 @@ func (n *Node) Block(ctx context.Context, height int64) (Block, error) {
 
 // DecodeTx describes raw transaction bytes; undecodable bytes keep their
 // hash and say why in DecodeError instead of failing the whole answer.
-func (n *Node) DecodeTx(raw []byte) Tx {
-	tx := Tx{Hash: TxHash(raw), Messages: []string{}, Signers: []string{}, Fee: Fee{Amount: []Coin{}}}
+func (n *Node) DecodeTx(raw []byte) (tx Tx) {
+	tx = Tx{Hash: TxHash(raw), Messages: []string{}, Signers: []string{}, Fee: Fee{Amount: []Coin{}}}
+	// The SDK's getters assume a tx the ante handler accepted (FeePayer
+	// indexes the first signer): bytes that merely decode must not panic
+	// every endpoint that shows them.
+	defer func() {
+		if p := recover(); p != nil {
+			tx.DecodeError = fmt.Sprintf("transaction decodes but is not well-formed: %v", p)
+		}
+	}()
 	decoded, err := n.txCfg.TxDecoder()(raw)
 	if err != nil {
 		tx.DecodeError = err.Error()
@@ -238,6 +246,9 @@ func (n *Node) Broadcast(ctx context.Context, raw []byte) (SendResult, error) {
 	}
 	res, err := n.Comet.BroadcastTxSync(ctx, raw)
 	if err != nil {
+		if strings.Contains(err.Error(), "tx already exists in cache") {
+			return SendResult{}, n.duplicate(ctx, raw)
+		}
 		return SendResult{}, apierr.FromUpstream(err)
 	}
 	return SendResult{
@@ -245,6 +256,18 @@ func (n *Node) Broadcast(ctx context.Context, raw []byte) (SendResult, error) {
 		CheckTx: CheckTx{Code: res.Code, Codespace: res.Codespace, Log: res.Log},
 		Pending: res.Code == 0,
 	}, nil
+}
+
+// duplicate explains CometBFT's "tx already exists in cache", which it
+// answers both for a transaction still in the mempool and for one already
+// committed (the cache keeps those too): the tx index tells them apart.
+func (n *Node) duplicate(ctx context.Context, raw []byte) error {
+	hash := TxHash(raw)
+	if res, err := n.Comet.Tx(ctx, cmttypes.Tx(raw).Hash(), false); err == nil {
+		return apierr.BadRequest("transaction %s is already included in block %d (result code %d); it was not sent again: see GET /rpc/get_tx/%s",
+			hash, res.Height, res.TxResult.Code, hash)
+	}
+	return apierr.BadRequest("transaction %s is already in the mempool, waiting for a block; it was not sent again", hash)
 }
 
 // WaitIncluded waits for a block to include an accepted transaction, until
@@ -289,7 +312,8 @@ func (n *Node) Peers(ctx context.Context) (Peers, error) {
 	return out, nil
 }
 
-// SyncStatus reports the node's height and whether it is catching up.
+// SyncStatus reports the node's height, the age of its latest block and
+// whether it is catching up.
 func (n *Node) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	st, err := n.Comet.Status(ctx)
 	if err != nil {
@@ -307,15 +331,42 @@ func (n *Node) SyncStatus(ctx context.Context) (SyncStatus, error) {
 		LatestBlockHeight:   st.SyncInfo.LatestBlockHeight,
 		LatestBlockHash:     st.SyncInfo.LatestBlockHash.String(),
 		LatestBlockTime:     st.SyncInfo.LatestBlockTime,
+		BlockAgeSeconds:     blockAge(st.SyncInfo.LatestBlockTime),
 		EarliestBlockHeight: st.SyncInfo.EarliestBlockHeight,
 		Peers:               peers,
 		Version:             st.NodeInfo.Version,
 	}, nil
 }
 
-// Health is "ok" when the node answers and is not catching up, "catching_up"
-// while it syncs; an unreachable node is an error (503).
-func (n *Node) Health(ctx context.Context) (Health, error) {
+func blockAge(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return time.Since(t).Seconds()
+}
+
+// Health statuses.
+const (
+	HealthOK         = "ok"
+	HealthCatchingUp = "catching_up"
+	HealthStalled    = "stalled"
+)
+
+// The automatic /health threshold (facade.health-max-block-age = 0): a block
+// is overdue after AutoBlockAgeMultiple times the gap between the latest two
+// headers, and never before MinAutoBlockAge, so a round or two lost to an
+// offline proposer (CometBFT's default timeouts: about 5 s a round) does not
+// flap a 1 s chain's health.
+const (
+	AutoBlockAgeMultiple = 10
+	MinAutoBlockAge      = 5 * time.Second
+)
+
+// Health is "ok" while the node is synced and its latest block is younger
+// than maxBlockAge (0: AutoBlockAgeMultiple times the observed block time),
+// "catching_up" while it syncs and "stalled" when no block came in time. An
+// unreachable node is an error (503).
+func (n *Node) Health(ctx context.Context, maxBlockAge time.Duration) (Health, error) {
 	st, err := n.Comet.Status(ctx)
 	if err != nil {
 		// Whatever went wrong, an unhealthy node is a 503 to load balancers.
@@ -325,17 +376,46 @@ func (n *Node) Health(ctx context.Context) (Health, error) {
 		}
 		return Health{}, apierr.Unavailable("%s", msg)
 	}
+	si := st.SyncInfo
 	h := Health{
-		Status: "ok", Node: n.remote, Height: st.SyncInfo.LatestBlockHeight,
-		CatchingUp: st.SyncInfo.CatchingUp, LatestBlockTime: st.SyncInfo.LatestBlockTime,
+		Status: HealthOK, Node: n.remote, Height: si.LatestBlockHeight,
+		CatchingUp: si.CatchingUp, LatestBlockTime: si.LatestBlockTime, BlockAgeSeconds: blockAge(si.LatestBlockTime),
 	}
-	if !st.SyncInfo.LatestBlockTime.IsZero() {
-		h.BlockAgeSeconds = time.Since(st.SyncInfo.LatestBlockTime).Seconds()
+	if maxBlockAge <= 0 {
+		maxBlockAge = n.autoBlockAge(ctx, si.LatestBlockHeight, si.LatestBlockTime)
 	}
-	if h.CatchingUp {
-		h.Status = "catching_up"
+	h.MaxBlockAgeSeconds = maxBlockAge.Seconds()
+	switch {
+	case h.CatchingUp:
+		h.Status = HealthCatchingUp
+	case !si.LatestBlockTime.IsZero() && time.Since(si.LatestBlockTime) > maxBlockAge:
+		// No block yet (zero time) cannot be judged; a block overdue can.
+		h.Status = HealthStalled
 	}
 	return h, nil
+}
+
+// autoBlockAge is the automatic threshold for the block at height, made at
+// time t: the gap to its parent's header is read once per height.
+func (n *Node) autoBlockAge(ctx context.Context, height int64, t time.Time) time.Duration {
+	if height <= 1 || t.IsZero() {
+		return MinAutoBlockAge
+	}
+	n.intervalMu.Lock()
+	cached, gap := n.intervalHeight, n.interval
+	n.intervalMu.Unlock()
+	if cached != height {
+		parent := height - 1
+		res, err := n.Comet.Header(ctx, &parent)
+		if err != nil || res.Header == nil {
+			return MinAutoBlockAge // try again on the next request
+		}
+		gap = t.Sub(res.Header.Time)
+		n.intervalMu.Lock()
+		n.intervalHeight, n.interval = height, gap
+		n.intervalMu.Unlock()
+	}
+	return max(MinAutoBlockAge, AutoBlockAgeMultiple*gap)
 }
 
 // String names the node for logs.

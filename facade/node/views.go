@@ -3,6 +3,8 @@ package node
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/aitbc/chain/facade/apierr"
 )
 
 // The JSON shapes the facade answers with. They are documented one for one in
@@ -115,19 +117,23 @@ type Peer struct {
 
 // SyncStatus says how far the node is and whether it is still catching up.
 type SyncStatus struct {
-	ChainID             string    `json:"chain_id"`
-	NodeID              string    `json:"node_id"`
-	Moniker             string    `json:"moniker"`
-	CatchingUp          bool      `json:"catching_up"`
-	LatestBlockHeight   int64     `json:"latest_block_height"`
-	LatestBlockHash     string    `json:"latest_block_hash"`
-	LatestBlockTime     time.Time `json:"latest_block_time"`
-	EarliestBlockHeight int64     `json:"earliest_block_height"`
-	Peers               int       `json:"peers"`
-	Version             string    `json:"version"`
+	ChainID           string    `json:"chain_id"`
+	NodeID            string    `json:"node_id"`
+	Moniker           string    `json:"moniker"`
+	CatchingUp        bool      `json:"catching_up"`
+	LatestBlockHeight int64     `json:"latest_block_height"`
+	LatestBlockHash   string    `json:"latest_block_hash"`
+	LatestBlockTime   time.Time `json:"latest_block_time"`
+	// BlockAgeSeconds is how long ago the latest block was made (0 before the first).
+	BlockAgeSeconds     float64 `json:"block_age_seconds"`
+	EarliestBlockHeight int64   `json:"earliest_block_height"`
+	Peers               int     `json:"peers"`
+	Version             string  `json:"version"`
 }
 
-// Health is the facade's and its node's liveness.
+// Health is the facade's and its node's liveness. Status is ok, catching_up
+// or stalled; anything but ok is answered 503 with Error set too, so that
+// clients decoding the error shape see why.
 type Health struct {
 	Status          string    `json:"status"`
 	Node            string    `json:"node"`
@@ -135,6 +141,9 @@ type Health struct {
 	CatchingUp      bool      `json:"catching_up"`
 	LatestBlockTime time.Time `json:"latest_block_time"`
 	BlockAgeSeconds float64   `json:"block_age_seconds"`
+	// MaxBlockAgeSeconds is the age beyond which the node counts as stalled.
+	MaxBlockAgeSeconds float64       `json:"max_block_age_seconds"`
+	Error              *apierr.Error `json:"error,omitempty"`
 }
 
 // JobsPage is a page of x/compute jobs (each in the module's proto3 JSON).

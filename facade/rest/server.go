@@ -19,6 +19,7 @@ import (
 
 	"github.com/aitbc/chain/facade/apierr"
 	"github.com/aitbc/chain/facade/cors"
+	"github.com/aitbc/chain/facade/httpguard"
 	"github.com/aitbc/chain/facade/metrics"
 	"github.com/aitbc/chain/facade/node"
 	"github.com/aitbc/chain/indexer"
@@ -40,6 +41,12 @@ type Options struct {
 	// History answers the queries of the SQL index (get_txs, compute/history);
 	// nil when no index is configured, and those endpoints then answer 503.
 	History History
+	// HealthMaxBlockAge is the latest block's age beyond which /health says
+	// stalled (503); 0 derives it from the observed block time (node.Health).
+	HealthMaxBlockAge time.Duration
+	// MaxHeaderBytes bounds the request line and headers (431 beyond); 0 is
+	// httpguard.MaxHeaderBytes.
+	MaxHeaderBytes int
 }
 
 // History is the read side of the SQL index the facade serves. *indexer.Store
@@ -95,10 +102,15 @@ func New(n *node.Node, admitter Admitter, opts Options, logger log.Logger, m *me
 		apierr.Write(w, apierr.NotFound("no such endpoint %s %s; see /openapi.json", r.Method, clip(r.URL.Path)))
 	})))
 
-	var h http.Handler = mux
+	// ServeMux redirects unclean paths (//rpc/../x) itself: make those JSON too.
+	var h http.Handler = httpguard.JSONRedirects(mux)
 	if opts.RateLimit > 0 {
-		h = newRateLimiter(opts.RateLimit, opts.RateBurst).middleware(h)
+		h = rateLimit(httpguard.NewRateLimiter(opts.RateLimit, opts.RateBurst), m, h)
 	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = httpguard.MaxHeaderBytes
+	}
+	h = limitHeaders(opts.MaxHeaderBytes, m, h)
 	h = cors.Middleware(opts.AllowedOrigins, h)
 	s.handler = recoverJSON(logger, h)
 	return s
@@ -177,6 +189,11 @@ func (s *Server) endpoint(method, name string, h func(*http.Request) (any, error
 			apierr.Write(w, apierr.New(http.StatusRequestEntityTooLarge, "request body of %d bytes exceeds the limit of %d", r.ContentLength, s.opts.MaxBodyBytes))
 			return
 		}
+		// r.URL.Query() would drop a malformed pair and so serve a default.
+		if _, err := httpguard.Query(r); err != nil {
+			apierr.Write(w, apierr.FromUpstream(err))
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 		defer cancel()
@@ -190,8 +207,20 @@ func (s *Server) endpoint(method, name string, h func(*http.Request) (any, error
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if st, ok := res.(statusful); ok {
+			if retry := st.RetryAfter(); retry > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(retry))
+			}
+			w.WriteHeader(st.HTTPStatus())
+		}
 		_ = json.NewEncoder(w).Encode(res)
 	}))
+}
+
+// statusful is an answer that is not always a 200 but keeps its own shape (/health).
+type statusful interface {
+	HTTPStatus() int
+	RetryAfter() int
 }
 
 func (s *Server) getHead(r *http.Request) (any, error) { return s.node.Head(r.Context()) }
@@ -217,9 +246,40 @@ func (s *Server) getTx(r *http.Request) (any, error) {
 }
 
 func (s *Server) peers(r *http.Request) (any, error)      { return s.node.Peers(r.Context()) }
-func (s *Server) health(r *http.Request) (any, error)     { return s.node.Health(r.Context()) }
 func (s *Server) syncStatus(r *http.Request) (any, error) { return s.node.SyncStatus(r.Context()) }
 
+// healthAnswer is /health: 200 when ok, else 503 with the same body plus an
+// error, so load balancers and the one-error-shape decoders both see why.
+type healthAnswer struct{ node.Health }
+
+func (h healthAnswer) HTTPStatus() int {
+	if h.Error != nil {
+		return h.Error.Status
+	}
+	return http.StatusOK
+}
+
+func (h healthAnswer) RetryAfter() int {
+	if h.Error != nil {
+		return h.Error.RetryAfter
+	}
+	return 0
+}
+
+func (s *Server) health(r *http.Request) (any, error) {
+	h, err := s.node.Health(r.Context(), s.opts.HealthMaxBlockAge)
+	if err != nil {
+		return nil, err
+	}
+	switch h.Status {
+	case node.HealthCatchingUp:
+		h.Error = apierr.CatchingUp("is not serving the chain's head")
+	case node.HealthStalled:
+		h.Error = apierr.Unavailable("the chain is stalled: the latest block (height %d) is %.0fs old, more than the %.0fs allowed (health-max-block-age)",
+			h.Height, h.BlockAgeSeconds, h.MaxBlockAgeSeconds)
+	}
+	return healthAnswer{h}, nil
+}
 func (s *Server) computeJobs(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	page, err := s.node.ComputeJobs(r.Context(), node.JobsFilter{

@@ -1,4 +1,4 @@
-package rest
+package httpguard
 
 import (
 	"testing"
@@ -6,25 +6,25 @@ import (
 )
 
 func TestRateLimiterPerClient(t *testing.T) {
-	l := newRateLimiter(1, 3)
+	l := NewRateLimiter(1, 3)
 	now := time.Unix(1000, 0)
 	for i := 0; i < 3; i++ {
-		if !l.allow("10.0.0.1", now) {
+		if !l.Allow("10.0.0.1", now) {
 			t.Fatalf("request %d within the burst was refused", i+1)
 		}
 	}
-	if l.allow("10.0.0.1", now) {
+	if l.Allow("10.0.0.1", now) {
 		t.Fatal("a request beyond the burst was allowed")
 	}
-	if !l.allow("10.0.0.2", now) {
+	if !l.Allow("10.0.0.2", now) {
 		t.Fatal("another client was limited by the first one's traffic")
 	}
-	if !l.allow("10.0.0.1", now.Add(1100*time.Millisecond)) {
+	if !l.Allow("10.0.0.1", now.Add(1100*time.Millisecond)) {
 		t.Fatal("the bucket did not refill after a second")
 	}
 	// Idle clients are forgotten.
-	l.allow("10.0.0.3", now.Add(10*time.Minute))
-	if len(l.clients) != 1 {
-		t.Fatalf("%d clients remembered after everyone else went idle, want 1", len(l.clients))
+	l.Allow("10.0.0.3", now.Add(10*time.Minute))
+	if n := l.Clients(); n != 1 {
+		t.Fatalf("%d clients remembered after everyone else went idle, want 1", n)
 	}
 }
