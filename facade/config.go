@@ -40,25 +40,38 @@ type Config struct {
 	TLSCertFile         string        `mapstructure:"tls-cert-file"`
 	TLSKeyFile          string        `mapstructure:"tls-key-file"`
 	WSMaxClients        int           `mapstructure:"ws-max-clients"`
+	WSMaxClientsPerIP   int           `mapstructure:"ws-max-clients-per-ip"`
+	WSUpgradeRate       float64       `mapstructure:"ws-upgrade-rate"`
+	WSUpgradeBurst      int           `mapstructure:"ws-upgrade-burst"`
 	WSQueueSize         int           `mapstructure:"ws-queue-size"`
 	WSPingInterval      time.Duration `mapstructure:"ws-ping-interval"`
 	WSMaxResume         int64         `mapstructure:"ws-max-resume"`
 	MempoolPollInterval time.Duration `mapstructure:"mempool-poll-interval"`
+	// HealthMaxBlockAge is the latest block's age beyond which /health answers
+	// 503 stalled; 0 derives it from the chain (node.AutoBlockAgeMultiple
+	// times the gap between the latest two blocks, at least node.MinAutoBlockAge).
+	HealthMaxBlockAge time.Duration `mapstructure:"health-max-block-age"`
 }
 
 // DefaultConfig is what `aitbcd init` writes.
 func DefaultConfig() Config {
 	return Config{
-		Enable:              true,
-		RESTAddress:         net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultRESTPort)),
-		WSAddress:           net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultWSPort)),
-		MetricsAddress:      net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultMetricsPort)),
-		RPCTimeout:          10 * time.Second,
-		MaxBodyBytes:        1 << 20,
-		RateLimit:           100,
-		RateBurst:           200,
-		CORSAllowedOrigins:  []string{},
-		WSMaxClients:        2000,
+		Enable:             true,
+		RESTAddress:        net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultRESTPort)),
+		WSAddress:          net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultWSPort)),
+		MetricsAddress:     net.JoinHostPort(DefaultHost, strconv.Itoa(DefaultMetricsPort)),
+		RPCTimeout:         10 * time.Second,
+		MaxBodyBytes:       1 << 20,
+		RateLimit:          100,
+		RateBurst:          200,
+		CORSAllowedOrigins: []string{},
+		WSMaxClients:       2000,
+		// One address may hold a few tabs' or services' worth of clients,
+		// not the server: 2000 slots need 125 addresses to fill.
+		WSMaxClientsPerIP: 16,
+		// A reconnecting client needs one upgrade; 16 at once fills its slots.
+		WSUpgradeRate:       2,
+		WSUpgradeBurst:      16,
 		WSQueueSize:         256,
 		WSPingInterval:      20 * time.Second,
 		WSMaxResume:         10_000,
@@ -84,6 +97,10 @@ const (
 	KeyWSPingInterval      = "facade.ws-ping-interval"
 	KeyWSMaxResume         = "facade.ws-max-resume"
 	KeyMempoolPollInterval = "facade.mempool-poll-interval"
+	KeyWSMaxClientsPerIP   = "facade.ws-max-clients-per-ip"
+	KeyWSUpgradeRate       = "facade.ws-upgrade-rate"
+	KeyWSUpgradeBurst      = "facade.ws-upgrade-burst"
+	KeyHealthMaxBlockAge   = "facade.health-max-block-age"
 )
 
 // Getter is what viper and the SDK's AppOptions offer.
@@ -132,18 +149,27 @@ func FromOptions(opts Getter) (Config, error) {
 	str(KeyMetricsAddress, &cfg.MetricsAddress)
 	duration(KeyRPCTimeout, &cfg.RPCTimeout)
 	integer(KeyMaxBodyBytes, &cfg.MaxBodyBytes)
-	if v := opts.Get(KeyRateLimit); v != nil {
-		f, err := cast.ToFloat64E(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: want requests per second, got %v", KeyRateLimit, v))
+	perSecond := func(key string, dst *float64) {
+		if v := opts.Get(key); v != nil {
+			f, err := cast.ToFloat64E(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: want requests per second, got %v", key, v))
+			}
+			*dst = f
 		}
-		cfg.RateLimit = f
 	}
+	perSecond(KeyRateLimit, &cfg.RateLimit)
+	perSecond(KeyWSUpgradeRate, &cfg.WSUpgradeRate)
 	var burst, maxClients, queue int64 = int64(cfg.RateBurst), int64(cfg.WSMaxClients), int64(cfg.WSQueueSize)
+	var perIP, upgradeBurst int64 = int64(cfg.WSMaxClientsPerIP), int64(cfg.WSUpgradeBurst)
 	integer(KeyRateBurst, &burst)
 	integer(KeyWSMaxClients, &maxClients)
 	integer(KeyWSQueueSize, &queue)
+	integer(KeyWSMaxClientsPerIP, &perIP)
+	integer(KeyWSUpgradeBurst, &upgradeBurst)
 	cfg.RateBurst, cfg.WSMaxClients, cfg.WSQueueSize = int(burst), int(maxClients), int(queue)
+	cfg.WSMaxClientsPerIP, cfg.WSUpgradeBurst = int(perIP), int(upgradeBurst)
+	duration(KeyHealthMaxBlockAge, &cfg.HealthMaxBlockAge)
 	if v := opts.Get(KeyCORSAllowedOrigins); v != nil {
 		cfg.CORSAllowedOrigins = splitList(v)
 	}
@@ -206,6 +232,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%s must be at least 1", KeyRateBurst)
 	case c.WSMaxClients < 0:
 		return fmt.Errorf("%s must be 0 (no limit) or above", KeyWSMaxClients)
+	case c.WSMaxClientsPerIP < 0:
+		return fmt.Errorf("%s must be 0 (no limit) or above", KeyWSMaxClientsPerIP)
+	case c.WSUpgradeRate < 0:
+		return fmt.Errorf("%s must be 0 (off) or above", KeyWSUpgradeRate)
+	case c.WSUpgradeRate > 0 && c.WSUpgradeBurst < 1:
+		return fmt.Errorf("%s must be at least 1", KeyWSUpgradeBurst)
+	case c.HealthMaxBlockAge < 0:
+		return fmt.Errorf("%s must be 0 (derived from the block time) or above", KeyHealthMaxBlockAge)
 	case c.WSQueueSize < 1:
 		return fmt.Errorf("%s must be at least 1", KeyWSQueueSize)
 	case c.WSPingInterval <= 0:

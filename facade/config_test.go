@@ -38,7 +38,16 @@ func TestFromOptions(t *testing.T) {
 	if err != nil || len(cfg.CORSAllowedOrigins) != 1 || cfg.CORSAllowedOrigins[0] != "*" {
 		t.Fatalf("array: %+v %v", cfg.CORSAllowedOrigins, err)
 	}
-	for key, bad := range map[string]any{KeyEnable: "maybe", KeyRPCTimeout: "soon", KeyMaxBodyBytes: "big", KeyRateLimit: "fast"} {
+	// The hardening keys: defaults, then read.
+	if d := DefaultConfig(); d.WSMaxClientsPerIP != 16 || d.WSUpgradeRate != 2 || d.WSUpgradeBurst != 16 || d.HealthMaxBlockAge != 0 {
+		t.Fatalf("hardening defaults: %+v", d)
+	}
+	cfg, err = FromOptions(opts{KeyWSMaxClientsPerIP: "4", KeyWSUpgradeRate: "0.5", KeyWSUpgradeBurst: int64(3), KeyHealthMaxBlockAge: "45s"})
+	if err != nil || cfg.WSMaxClientsPerIP != 4 || cfg.WSUpgradeRate != 0.5 || cfg.WSUpgradeBurst != 3 || cfg.HealthMaxBlockAge != 45*time.Second {
+		t.Fatalf("hardening keys: %+v %v", cfg, err)
+	}
+	for key, bad := range map[string]any{KeyEnable: "maybe", KeyRPCTimeout: "soon", KeyMaxBodyBytes: "big", KeyRateLimit: "fast",
+		KeyWSMaxClientsPerIP: "many", KeyWSUpgradeRate: "quick", KeyWSUpgradeBurst: "lots", KeyHealthMaxBlockAge: "old"} {
 		if _, err := FromOptions(opts{key: bad}); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s=%v: want an error naming the key, got %v", key, bad, err)
 		}
@@ -73,6 +82,11 @@ func TestValidate(t *testing.T) {
 		{"cert without key", func(c *Config) { c.TLSCertFile = cert }, KeyTLSKeyFile},
 		{"missing key file", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = cert, cert+".missing" }, KeyTLSKeyFile},
 		{"tls", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = cert, cert }, ""},
+		{"negative per-IP cap", func(c *Config) { c.WSMaxClientsPerIP = -1 }, KeyWSMaxClientsPerIP},
+		{"negative upgrade rate", func(c *Config) { c.WSUpgradeRate = -1 }, KeyWSUpgradeRate},
+		{"upgrade rate, no burst", func(c *Config) { c.WSUpgradeBurst = 0 }, KeyWSUpgradeBurst},
+		{"upgrade rate off, no burst", func(c *Config) { c.WSUpgradeRate, c.WSUpgradeBurst = 0, 0 }, ""},
+		{"negative health age", func(c *Config) { c.HealthMaxBlockAge = -time.Second }, KeyHealthMaxBlockAge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -182,11 +182,14 @@ func Start(ctx context.Context, g *errgroup.Group, cfg Config, target Node, logg
 	restSrv := rest.New(n, mempool, rest.Options{
 		Timeout: cfg.RPCTimeout, MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.RateLimit,
 		RateBurst: cfg.RateBurst, AllowedOrigins: cfg.CORSAllowedOrigins, History: target.History,
+		HealthMaxBlockAge: cfg.HealthMaxBlockAge,
 	}, logger, m)
 	serve(restL, "rest", restSrv, useTLS, cfg.RPCTimeout+5*time.Second, cfg.RPCTimeout+5*time.Second)
 	wsSrv := ws.NewServer(hub, blocks.Fetch, ws.Options{
 		MaxClients: cfg.WSMaxClients, PingInterval: cfg.WSPingInterval, WriteTimeout: 10 * time.Second,
 		MaxResume: cfg.WSMaxResume, AllowedOrigins: cfg.CORSAllowedOrigins,
+		MaxClientsPerIP: cfg.WSMaxClientsPerIP, UpgradeRate: cfg.WSUpgradeRate, UpgradeBurst: cfg.WSUpgradeBurst,
+		Head: n.LatestHeight,
 	}, logger, m)
 	serve(wsL, "websocket", wsSrv, useTLS, 10*time.Second, 0)
 	metricsMux := http.NewServeMux()

@@ -420,3 +420,12 @@ func (n *Node) autoBlockAge(ctx context.Context, height int64, t time.Time) time
 
 // String names the node for logs.
 func (n *Node) String() string { return fmt.Sprintf("node %s", n.remote) }
+
+// LatestHeight is the node's latest committed height.
+func (n *Node) LatestHeight(ctx context.Context) (int64, error) {
+	st, err := n.Comet.Status(ctx)
+	if err != nil {
+		return 0, apierr.FromUpstream(err)
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
