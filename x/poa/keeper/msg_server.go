@@ -6,7 +6,6 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
-	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
@@ -24,11 +23,11 @@ var _ types.MsgServer = msgServer{}
 
 // UpdateParams changes params; only governance may, and POS is final.
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
 	if msg.Authority != s.authority {
 		return nil, types.ErrUnauthorized.Wrapf("params change only through governance (%s), not %s", s.authority, msg.Authority)
-	}
-	if err := msg.Params.Validate(); err != nil {
-		return nil, err
 	}
 	old, err := s.Params.Get(ctx)
 	if err != nil {
@@ -49,6 +48,9 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 // queues its power target; x/poa's minted stake brings it there. Its
 // commission is 100%: all rewards of the authority's stake go to the operator.
 func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator) (*types.MsgAddValidatorResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
 	params, err := s.checkManager(ctx, msg.Authority)
 	if err != nil {
 		return nil, err
@@ -56,19 +58,13 @@ func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator)
 	if !params.Mode.AuthorityManagesValidators() {
 		return nil, types.ErrModeDisallows.Wrapf("the authority adds validators only in POA or HYBRID mode, the chain is in %s", params.Mode)
 	}
-	operator, err := sdk.AccAddressFromBech32(msg.Operator)
+	operator, err := types.ParseAccAddress("operator", msg.Operator)
 	if err != nil {
-		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
-	}
-	if err := types.ValidatePower(msg.Power); err != nil {
 		return nil, err
 	}
-	if msg.Pubkey == nil {
-		return nil, types.ErrInvalidPubKey.Wrap("pubkey is required")
-	}
-	pk, ok := msg.Pubkey.GetCachedValue().(cryptotypes.PubKey)
-	if !ok {
-		return nil, types.ErrInvalidPubKey.Wrapf("pubkey of type %s is not a public key", msg.Pubkey.TypeUrl)
+	pk, err := msg.ConsensusKey()
+	if err != nil {
+		return nil, err
 	}
 	valAddr := sdk.ValAddress(operator)
 	if _, err := s.staking.GetValidator(ctx, valAddr); err == nil {
@@ -116,11 +112,11 @@ func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator)
 
 // SetValidatorPower queues a new power target for an existing validator.
 func (s msgServer) SetValidatorPower(ctx context.Context, msg *types.MsgSetValidatorPower) (*types.MsgSetValidatorPowerResponse, error) {
-	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
-	if err != nil {
+	if err := msg.ValidateBasic(); err != nil {
 		return nil, err
 	}
-	if err := types.ValidatePower(msg.Power); err != nil {
+	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.queueChange(ctx, valAddr, msg.Power); err != nil {
@@ -132,6 +128,9 @@ func (s msgServer) SetValidatorPower(ctx context.Context, msg *types.MsgSetValid
 // RemoveValidator queues a target of zero: the validator leaves the set once
 // its stake is unbonded, within the per-block cap.
 func (s msgServer) RemoveValidator(ctx context.Context, msg *types.MsgRemoveValidator) (*types.MsgRemoveValidatorResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
 	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
 	if err != nil {
 		return nil, err
@@ -165,12 +164,15 @@ func (s msgServer) managedTarget(ctx context.Context, signer, validator string) 
 
 // AllowOperator adds an account to the HYBRID allow-list.
 func (s msgServer) AllowOperator(ctx context.Context, msg *types.MsgAllowOperator) (*types.MsgAllowOperatorResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
 	if _, err := s.checkManager(ctx, msg.Authority); err != nil {
 		return nil, err
 	}
-	op, err := sdk.AccAddressFromBech32(msg.Operator)
+	op, err := types.ParseAccAddress("operator", msg.Operator)
 	if err != nil {
-		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
+		return nil, err
 	}
 	if has, err := s.AllowList.Has(ctx, op); err != nil {
 		return nil, err
@@ -186,12 +188,15 @@ func (s msgServer) AllowOperator(ctx context.Context, msg *types.MsgAllowOperato
 // DisallowOperator removes an account from the allow-list. Stake it already
 // bonded stays; it can no longer bond more.
 func (s msgServer) DisallowOperator(ctx context.Context, msg *types.MsgDisallowOperator) (*types.MsgDisallowOperatorResponse, error) {
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, err
+	}
 	if _, err := s.checkManager(ctx, msg.Authority); err != nil {
 		return nil, err
 	}
-	op, err := sdk.AccAddressFromBech32(msg.Operator)
+	op, err := types.ParseAccAddress("operator", msg.Operator)
 	if err != nil {
-		return nil, sdkerrors.ErrInvalidAddress.Wrapf("operator %q: %v", msg.Operator, err)
+		return nil, err
 	}
 	if has, err := s.AllowList.Has(ctx, op); err != nil {
 		return nil, err

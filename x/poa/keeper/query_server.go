@@ -2,7 +2,11 @@ package keeper
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"cosmossdk.io/collections"
 
@@ -10,10 +14,17 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/aitbc/chain/x/internal/pagination"
 	"github.com/aitbc/chain/x/poa/types"
 )
 
+// The query server answers with gRPC status codes, as x/bank's does: bad
+// input (a page above pagination.MaxLimit, a malformed key) is
+// InvalidArgument and a store failure Internal, never the Unknown that a
+// registered module error becomes.
 type queryServer struct{ Keeper }
+
+func internal(err error) error { return status.Error(codes.Internal, err.Error()) }
 
 // NewQueryServerImpl returns x/poa's Query service.
 func NewQueryServerImpl(k Keeper) types.QueryServer { return queryServer{k} }
@@ -23,36 +34,79 @@ var _ types.QueryServer = queryServer{}
 func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
 	p, err := q.Keeper.Params.Get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, internal(err)
 	}
 	return &types.QueryParamsResponse{Params: p}, nil
 }
 
-// Validators lists the bonded validators, then validators that hold x/poa
-// stake or have a pending change without being bonded.
-func (q queryServer) Validators(ctx context.Context, _ *types.QueryValidatorsRequest) (*types.QueryValidatorsResponse, error) {
+// Validators lists the bonded validators by power, then validators that
+// hold x/poa stake or have a pending change without being bonded, a page at
+// a time. The list comes from x/staking and x/poa together, not from one
+// collection, so a page's next_key is the position of the next validator in
+// it (8 bytes, big-endian), which a client passes back as it is.
+func (q queryServer) Validators(ctx context.Context, req *types.QueryValidatorsRequest) (*types.QueryValidatorsResponse, error) {
+	pageReq, err := pagination.Check(req.GetPagination())
+	if err != nil {
+		return nil, err
+	}
+	start := pageReq.Offset
+	if len(pageReq.Key) > 0 {
+		if len(pageReq.Key) != 8 {
+			return nil, status.Errorf(codes.InvalidArgument, "pagination.key has %d bytes: pass back the next_key of the previous page", len(pageReq.Key))
+		}
+		start = binary.BigEndian.Uint64(pageReq.Key)
+	}
+	vals, err := q.listValidators(ctx)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if pageReq.Reverse {
+		for i, j := 0, len(vals)-1; i < j; i, j = i+1, j-1 {
+			vals[i], vals[j] = vals[j], vals[i]
+		}
+	}
+	total := uint64(len(vals))
+	start = min(start, total)
+	end := start + min(pageReq.Limit, total-start)
+	resp := &types.QueryValidatorsResponse{Pagination: &query.PageResponse{}}
+	for _, v := range vals[start:end] {
+		row, err := q.describe(ctx, v)
+		if err != nil {
+			return nil, internal(err)
+		}
+		resp.Validators = append(resp.Validators, row)
+	}
+	if end < total {
+		resp.Pagination.NextKey = binary.BigEndian.AppendUint64(nil, end)
+	}
+	if pageReq.CountTotal {
+		resp.Pagination.Total = total
+	}
+	power, err := q.staking.GetLastTotalPower(ctx)
+	if err != nil {
+		return nil, internal(err)
+	}
+	resp.TotalPower = power.Int64()
+	return resp, nil
+}
+
+// listValidators is every validator the Validators query lists, in its
+// order, each once.
+func (q queryServer) listValidators(ctx context.Context) ([]stakingtypes.Validator, error) {
 	bonded, err := q.staking.GetBondedValidatorsByPower(ctx)
 	if err != nil {
 		return nil, err
 	}
 	listed := make(map[string]bool)
-	resp := &types.QueryValidatorsResponse{}
-	add := func(v stakingtypes.Validator) error {
-		if listed[v.OperatorAddress] {
-			return nil
+	var out []stakingtypes.Validator
+	add := func(v stakingtypes.Validator) {
+		if !listed[v.OperatorAddress] {
+			listed[v.OperatorAddress] = true
+			out = append(out, v)
 		}
-		listed[v.OperatorAddress] = true
-		row, err := q.describe(ctx, v)
-		if err != nil {
-			return err
-		}
-		resp.Validators = append(resp.Validators, row)
-		return nil
 	}
 	for _, v := range bonded {
-		if err := add(v); err != nil {
-			return nil, err
-		}
+		add(v)
 	}
 	managed, err := q.staking.GetDelegatorDelegations(ctx, q.ModuleAddress(), ^uint16(0))
 	if err != nil {
@@ -79,16 +133,9 @@ func (q queryServer) Validators(ctx context.Context, _ *types.QueryValidatorsReq
 		} else if err != nil {
 			return nil, err
 		}
-		if err := add(v); err != nil {
-			return nil, err
-		}
+		add(v)
 	}
-	total, err := q.staking.GetLastTotalPower(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp.TotalPower = total.Int64()
-	return resp, nil
+	return out, nil
 }
 
 func (q queryServer) describe(ctx context.Context, v stakingtypes.Validator) (types.ValidatorPower, error) {
@@ -124,22 +171,28 @@ func (q queryServer) describe(ctx context.Context, v stakingtypes.Validator) (ty
 }
 
 func (q queryServer) AllowList(ctx context.Context, req *types.QueryAllowListRequest) (*types.QueryAllowListResponse, error) {
-	if req == nil {
-		req = &types.QueryAllowListRequest{}
-	}
-	operators, page, err := query.CollectionPaginate(ctx, q.Keeper.AllowList, req.Pagination,
-		func(addr sdk.AccAddress, _ collections.NoValue) (string, error) { return addr.String(), nil })
+	pageReq, err := pagination.Check(req.GetPagination())
 	if err != nil {
 		return nil, err
+	}
+	operators, page, err := query.CollectionPaginate(ctx, q.Keeper.AllowList, pageReq,
+		func(addr sdk.AccAddress, _ collections.NoValue) (string, error) { return addr.String(), nil })
+	if err != nil {
+		return nil, internal(err)
 	}
 	return &types.QueryAllowListResponse{Operators: operators, Pagination: page}, nil
 }
 
-func (q queryServer) PendingChanges(ctx context.Context, _ *types.QueryPendingChangesRequest) (*types.QueryPendingChangesResponse, error) {
-	resp := &types.QueryPendingChangesResponse{}
-	err := q.Pending.Walk(ctx, nil, func(_ uint64, c types.PendingChange) (bool, error) {
-		resp.PendingChanges = append(resp.PendingChanges, c)
-		return false, nil
-	})
-	return resp, err
+// PendingChanges pages through the queued changes in sequence order.
+func (q queryServer) PendingChanges(ctx context.Context, req *types.QueryPendingChangesRequest) (*types.QueryPendingChangesResponse, error) {
+	pageReq, err := pagination.Check(req.GetPagination())
+	if err != nil {
+		return nil, err
+	}
+	changes, page, err := query.CollectionPaginate(ctx, q.Pending, pageReq,
+		func(_ uint64, c types.PendingChange) (types.PendingChange, error) { return c, nil })
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &types.QueryPendingChangesResponse{PendingChanges: changes, Pagination: page}, nil
 }

@@ -16,4 +16,5 @@ var (
 	ErrInvalidParams         = errorsmod.Register(ModuleName, 11, "invalid x/poa params")
 	ErrInvalidGenesis        = errorsmod.Register(ModuleName, 12, "invalid x/poa genesis")
 	ErrAlreadyAllowListed    = errorsmod.Register(ModuleName, 13, "operator already on the allow-list")
+	ErrInvalidMoniker        = errorsmod.Register(ModuleName, 14, "invalid validator moniker")
 )
