@@ -13,11 +13,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 )
 
-// Gateway serves Cosmos REST for the chain's committed state the way
-// `aitbcd start` does: grpc-gateway routes registered by register, over a
-// gRPC client, into the app's gRPC query server, all on 127.0.0.1. It returns
-// the REST server; both servers stop when the test ends.
-func (c *Chain) Gateway(register func(client.Context, *gwruntime.ServeMux)) *httptest.Server {
+// GRPCClient serves the app's gRPC query services for the chain's committed
+// state on 127.0.0.1, as `aitbcd start` does, and returns a client context
+// connected to them. Server and connection close when the test ends.
+func (c *Chain) GRPCClient() client.Context {
 	c.T.Helper()
 	registry := c.App.InterfaceRegistry()
 	grpcCodec := codec.NewProtoCodec(registry).GRPCCodec()
@@ -38,11 +37,20 @@ func (c *Chain) Gateway(register func(client.Context, *gwruntime.ServeMux)) *htt
 		c.T.Fatal(err)
 	}
 	c.T.Cleanup(func() { _ = conn.Close() })
+	return client.Context{}.WithGRPCClient(conn).WithInterfaceRegistry(registry).WithCodec(c.App.AppCodec()).
+		WithChainID(ChainID).WithTxConfig(c.App.TxConfig())
+}
 
-	clientCtx := client.Context{}.WithGRPCClient(conn).WithInterfaceRegistry(registry).WithCodec(c.App.AppCodec())
+// Gateway serves Cosmos REST for the chain's committed state the way
+// `aitbcd start` does: grpc-gateway routes registered by register, over
+// GRPCClient, all on 127.0.0.1. It returns the REST server, which closes
+// when the test ends.
+func (c *Chain) Gateway(register func(client.Context, *gwruntime.ServeMux)) *httptest.Server {
+	c.T.Helper()
+	clientCtx := c.GRPCClient()
 	// The same marshaler and error handler as the SDK's API server (server/api).
 	mux := gwruntime.NewServeMux(
-		gwruntime.WithMarshalerOption(gwruntime.MIMEWildcard, &gogogateway.JSONPb{EmitDefaults: true, OrigName: true, AnyResolver: registry}),
+		gwruntime.WithMarshalerOption(gwruntime.MIMEWildcard, &gogogateway.JSONPb{EmitDefaults: true, OrigName: true, AnyResolver: clientCtx.InterfaceRegistry}),
 		gwruntime.WithProtoErrorHandler(gwruntime.DefaultHTTPProtoErrorHandler),
 	)
 	register(clientCtx, mux)

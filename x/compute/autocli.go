@@ -12,15 +12,25 @@ import (
 // GetTxCmd adds the hand-written sign-receipt helper; AutoCLI adds the rest.
 func (AppModule) GetTxCmd() *cobra.Command { return cli.TxCmd() }
 
+// GetQueryCmd carries `jobs`, built by AutoCLI but with a --state that also
+// takes full state names; AutoCLI adds the rest.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.QueryCmd(jobsOptions) }
+
+var jobsOptions = &autocliv1.RpcCommandOptions{
+	RpcMethod: "Jobs", Use: "jobs",
+	Short: "List jobs, optionally of one --client, --provider or --state (open or JOB_STATE_OPEN, and so on)",
+}
+
 // AutoCLIOptions generates `aitbcd query compute …` and `aitbcd tx compute …`.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Query_serviceDesc.ServiceName,
+			Service:              types.Query_serviceDesc.ServiceName,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the market's parameters"},
 				{RpcMethod: "Job", Use: "job [id]", Short: "Show a job", PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}}},
-				{RpcMethod: "Jobs", Use: "jobs", Short: "List jobs, optionally of one --client, --provider or --state (e.g. JOB_STATE_OPEN)"},
+				jobsOptions,
 				{RpcMethod: "Provider", Use: "provider [owner]", Short: "Show a provider", PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}}},
 				{RpcMethod: "Providers", Use: "providers", Short: "List providers"},
 				{RpcMethod: "EscrowTotals", Use: "escrow-totals", Short: "Show the escrow and bonds the module holds"},
@@ -74,7 +84,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "ResolveDispute",
 					Use:            "resolve-dispute [job-id] [resolution]",
-					Short:          "Resolve a dispute (governance): RESOLUTION_PAY, RESOLUTION_REFUND or RESOLUTION_REFUND_AND_SLASH",
+					Short:          "Resolve a dispute (governance); resolution is pay, refund or refund-and-slash (RESOLUTION_PAY and so on in JSON)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "job_id"}, {ProtoField: "resolution"}},
 					GovProposal:    true,
 				},
