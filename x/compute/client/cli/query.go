@@ -47,9 +47,11 @@ func QueryCmd(jobsOpts *autocliv1.RpcCommandOptions) *cobra.Command {
 // AutoCLI's enum flags take only the short, lowercased name (open), while
 // the module's JSON, REST and docs use JOB_STATE_OPEN.
 func JobsCmd(opts *autocliv1.RpcCommandOptions) (*cobra.Command, error) {
-	files, err := gogoproto.MergedRegistry()
-	if err != nil {
-		return nil, err
+	// As AutoCLI's EnhanceRootCommand: the merged registry, or gogoproto's
+	// hybrid view of both when merging fails.
+	var files gogoproto.Resolver = gogoproto.HybridResolver
+	if merged, err := gogoproto.MergedRegistry(); err == nil {
+		files = merged
 	}
 	cfg := sdk.GetConfig()
 	b := &autocli.Builder{
