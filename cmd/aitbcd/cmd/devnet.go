@@ -51,6 +51,8 @@ from fixed mnemonics printed at start-up. They are INSECURE: for local developme
 
 BLOCK_TIME (default 1s) sets the pause between blocks; LOG_LEVEL the log level;
 CONSENSUS_MODE (poa, hybrid or pos; default poa) the x/poa mode a new devnet starts in.
+RPC_HOST, RPC_PORT, WS_PORT, METRICS_PORT and DATABASE_URL apply as under 'aitbcd start'
+(facade host and ports, SQL index database); a flag after -- still wins.
 Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:36657`,
 		Args: cobra.ArbitraryArgs,
 		// The root pre-run would write a config into the default node home;

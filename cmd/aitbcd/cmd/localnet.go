@@ -81,12 +81,17 @@ every node that is not running as a background process, wait until blocks are pr
 print each node's endpoints. Running it again resumes the same network.
 
 CONSENSUS_MODE (poa, hybrid or pos; default poa) or --consensus-mode picks the
-validator-governance mode of a new network. BLOCK_TIME and LOG_LEVEL apply to every node;
-RPC_HOST, RPC_PORT, WS_PORT and METRICS_PORT are not passed on: the localnet sets each
-node's ports.`,
+validator-governance mode of a new network. The seed's other variables:
+  BLOCK_TIME, LOG_LEVEL, RPC_HOST  apply to every node (RPC_HOST: facade REST and WebSocket)
+  RPC_PORT, WS_PORT, METRICS_PORT  node0's facade REST, WebSocket and metrics ports; node i
+                                   listens on each plus 100*i (unset: the localnet's own ports)
+  DATABASE_URL                     node0's SQL index only: node0 is the localnet's indexer
+                                   (one database cannot hold the indexes of several nodes; a
+                                   node whose indexer is turned on uses its own SQLite file)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := LoadSeedEnv(os.Getenv); err != nil {
+			seed, err := LoadSeedEnv(os.Getenv)
+			if err != nil {
 				return err
 			}
 			flagMode, _ := cmd.Flags().GetString(flagConsensusMode)
@@ -122,6 +127,9 @@ node's ports.`,
 					return err
 				}
 			}
+			if err := applyLocalnetSeedPorts(l, seed); err != nil {
+				return err
+			}
 			state := "resuming"
 			if created {
 				state = "created"
@@ -130,6 +138,9 @@ node's ports.`,
 				l.ChainID, state, l.Validators, l.FullNodes, l.ConsensusMode, dir)
 			if noStart {
 				return nil
+			}
+			if seed.DatabaseURL != "" && len(l.Nodes) > 1 {
+				fmt.Fprintf(out, "%s applies to node0's SQL index only (the localnet's indexer)\n", EnvDatabaseURL)
 			}
 
 			bin, err := os.Executable()
@@ -142,7 +153,7 @@ node's ports.`,
 					fmt.Fprintf(out, "  %-7s already running (pid %d)\n", n.Name, pid)
 					continue
 				}
-				pid, err := launchLocalnetNode(l, i, bin)
+				pid, err := launchLocalnetNode(l, i, bin, seed)
 				if err != nil {
 					return err
 				}

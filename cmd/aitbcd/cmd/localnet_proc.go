@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +26,9 @@ const (
 // launchLocalnetNode starts `aitbcd start` for node i as a detached
 // background process in its own process group, appending its output to
 // node.log in its home and writing its pid to aitbcd.pid. The node outlives
-// this process.
-func launchLocalnetNode(l *Localnet, i int, bin string) (int, error) {
+// this process. seed is this process's seed environment, already applied
+// to l by applyLocalnetSeedPorts.
+func launchLocalnetNode(l *Localnet, i int, bin string, seed SeedEnv) (int, error) {
 	home := l.Home(i)
 	logFile, err := os.OpenFile(filepath.Join(home, localnetLogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -34,7 +36,7 @@ func launchLocalnetNode(l *Localnet, i int, bin string) (int, error) {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(bin, "start", "--home", home)
-	cmd.Env = localnetNodeEnv(os.Environ())
+	cmd.Env = localnetNodeEnv(os.Environ(), l, i, seed)
 	cmd.Stdout, cmd.Stderr = logFile, logFile // stdin is /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -50,23 +52,116 @@ func launchLocalnetNode(l *Localnet, i int, bin string) (int, error) {
 	return pid, nil
 }
 
-// localnetPortVariables are seed variables that set one listening port for
-// a node; the localnet gives every node its own ports instead, so they are
-// not passed on (they would make every node claim the same port).
-var localnetPortVariables = []string{"RPC_HOST", "RPC_PORT", "WS_PORT", "METRICS_PORT"}
+// LocalnetSeedPortStride spaces the nodes' facade ports when the seed's
+// port variables are set: node i listens on RPC_PORT, WS_PORT and
+// METRICS_PORT plus 100*i. 100 keeps the seed's own spacing (9080, 9081,
+// 9090) free of collisions between nodes.
+const LocalnetSeedPortStride = 100
 
-// localnetNodeEnv is environ without localnetPortVariables. BLOCK_TIME,
-// LOG_LEVEL and the rest apply to every node alike and pass through.
-func localnetNodeEnv(environ []string) []string {
-	env := make([]string, 0, len(environ))
+// applyLocalnetSeedPorts moves the facade ports of every node of l (in
+// memory; localnet.json keeps the localnet's own) as RPC_PORT, WS_PORT and
+// METRICS_PORT ask: node0 gets the given port, node i the port plus
+// LocalnetSeedPortStride*i. An unset variable leaves that port alone. Ports
+// beyond 65535 or taken by another service of the localnet are refused,
+// naming the variable.
+func applyLocalnetSeedPorts(l *Localnet, seed SeedEnv) error {
+	type seedPort struct {
+		name string
+		base int
+		dst  func(*LocalnetPorts) *int
+	}
+	vars := []seedPort{
+		{EnvRPCPort, seed.RPCPort, func(p *LocalnetPorts) *int { return &p.FacadeREST }},
+		{EnvWSPort, seed.WSPort, func(p *LocalnetPorts) *int { return &p.FacadeWS }},
+		{EnvMetricsPort, seed.MetricsPort, func(p *LocalnetPorts) *int { return &p.Metrics }},
+	}
+	for i := range l.Nodes {
+		for _, v := range vars {
+			if v.base == 0 {
+				continue
+			}
+			port := v.base + LocalnetSeedPortStride*i
+			if port > 65535 {
+				return fmt.Errorf("invalid %s=%d: %s of the localnet would listen on port %d (%s+%d), beyond 65535",
+					v.name, v.base, l.Nodes[i].Name, port, v.name, LocalnetSeedPortStride*i)
+			}
+			*v.dst(&l.Nodes[i].Ports) = port
+		}
+	}
+	type use struct{ owner, variable string }
+	users := map[int]use{}
+	for _, n := range l.Nodes {
+		p := n.Ports
+		for _, s := range []struct {
+			what, variable string
+			port           int
+		}{
+			{"P2P", "", p.P2P}, {"CometBFT RPC", "", p.RPC}, {"gRPC", "", p.GRPC}, {"Cosmos REST", "", p.API},
+			{"facade REST", seedVariable(EnvRPCPort, seed.RPCPort), p.FacadeREST},
+			{"facade WebSocket", seedVariable(EnvWSPort, seed.WSPort), p.FacadeWS},
+			{"metrics", seedVariable(EnvMetricsPort, seed.MetricsPort), p.Metrics},
+		} {
+			here := use{n.Name + " " + s.what, s.variable}
+			if other, taken := users[s.port]; taken {
+				var names []string
+				for _, v := range []string{other.variable, here.variable} {
+					if v != "" && !slices.Contains(names, v) {
+						names = append(names, v)
+					}
+				}
+				return fmt.Errorf("invalid %s: port %d would serve both %s and %s (node i listens on the given port + %d*i; the localnet's own ports are %d-%d)",
+					strings.Join(names, " and "), s.port, other.owner, here.owner, LocalnetSeedPortStride,
+					l.BasePort, l.BasePort+LocalnetPortStride*len(l.Nodes)-1)
+			}
+			users[s.port] = use{here.owner, here.variable}
+		}
+	}
+	return nil
+}
+
+// seedVariable is name=port when the seed set the port, else "".
+func seedVariable(name string, port int) string {
+	if port == 0 {
+		return ""
+	}
+	return name + "=" + strconv.Itoa(port)
+}
+
+// localnetOwnVariables are seed variables the localnet sets per node
+// instead of passing them on: each node needs its own ports and its own
+// index database.
+var localnetOwnVariables = []string{EnvRPCPort, EnvWSPort, EnvMetricsPort, EnvDatabaseURL}
+
+// localnetNodeEnv is node i's environment: environ without
+// localnetOwnVariables, plus node i's facade ports where the seed set them
+// (see applyLocalnetSeedPorts) and DATABASE_URL for node0 only: node0 is
+// the localnet's indexer (the others have indexer.enable = false), and one
+// database cannot hold the indexes of several nodes should an operator turn
+// theirs on (each then writes SQLite in its own data directory). RPC_HOST,
+// BLOCK_TIME, LOG_LEVEL and the rest apply to every node alike.
+func localnetNodeEnv(environ []string, l *Localnet, i int, seed SeedEnv) []string {
+	env := make([]string, 0, len(environ)+4)
 next:
 	for _, kv := range environ {
-		for _, name := range localnetPortVariables {
+		for _, name := range localnetOwnVariables {
 			if strings.HasPrefix(kv, name+"=") {
 				continue next
 			}
 		}
 		env = append(env, kv)
+	}
+	p := l.Nodes[i].Ports
+	for _, v := range []struct {
+		name string
+		set  bool
+		port int
+	}{{EnvRPCPort, seed.RPCPort != 0, p.FacadeREST}, {EnvWSPort, seed.WSPort != 0, p.FacadeWS}, {EnvMetricsPort, seed.MetricsPort != 0, p.Metrics}} {
+		if v.set {
+			env = append(env, v.name+"="+strconv.Itoa(v.port))
+		}
+	}
+	if i == 0 && seed.DatabaseURL != "" {
+		env = append(env, EnvDatabaseURL+"="+seed.DatabaseURL)
 	}
 	return env
 }

@@ -319,11 +319,81 @@ func TestPrepareLocalnet(t *testing.T) {
 	}
 }
 
-func TestLocalnetNodeEnvDropsPortVariables(t *testing.T) {
-	got := localnetNodeEnv([]string{"BLOCK_TIME=2s", "RPC_PORT=9080", "WS_PORT=1", "METRICS_PORT=2", "RPC_HOST=0.0.0.0",
-		"LOG_LEVEL=info", "RPC_PORTAL=x", "CONSENSUS_MODE=pos"})
-	if want := "BLOCK_TIME=2s LOG_LEVEL=info RPC_PORTAL=x CONSENSUS_MODE=pos"; strings.Join(got, " ") != want {
-		t.Fatalf("node environment %q, want %q", got, want)
+// testLocalnet is the shape PrepareLocalnet records: n nodes from base.
+func testLocalnet(base, n int) *Localnet {
+	l := &Localnet{BasePort: base}
+	for i := 0; i < n; i++ {
+		l.Nodes = append(l.Nodes, LocalnetNode{Name: fmt.Sprintf("node%d", i), Ports: LocalnetPortsFor(base, i)})
+	}
+	return l
+}
+
+// Each node gets its own facade ports from the seed's, node0 alone gets
+// DATABASE_URL, and the variables every node shares pass through.
+func TestLocalnetNodeEnv(t *testing.T) {
+	environ := []string{"BLOCK_TIME=2s", "RPC_PORT=19580", "WS_PORT=19581", "RPC_HOST=0.0.0.0",
+		"LOG_LEVEL=info", "RPC_PORTAL=x", "CONSENSUS_MODE=pos", "DATABASE_URL=sqlite:///tmp/index.db"}
+	seed, err := LoadSeedEnv(func(k string) string {
+		for _, kv := range environ {
+			if name, v, _ := strings.Cut(kv, "="); name == k {
+				return v
+			}
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := testLocalnet(26700, 3)
+	if err := applyLocalnetSeedPorts(l, seed); err != nil {
+		t.Fatal(err)
+	}
+	shared := "BLOCK_TIME=2s RPC_HOST=0.0.0.0 LOG_LEVEL=info RPC_PORTAL=x CONSENSUS_MODE=pos"
+	for i, want := range []string{
+		shared + " RPC_PORT=19580 WS_PORT=19581 DATABASE_URL=sqlite:///tmp/index.db",
+		shared + " RPC_PORT=19680 WS_PORT=19681",
+		shared + " RPC_PORT=19780 WS_PORT=19781",
+	} {
+		if got := strings.Join(localnetNodeEnv(environ, l, i, seed), " "); got != want {
+			t.Errorf("node%d environment\n %q, want\n %q", i, got, want)
+		}
+	}
+	// METRICS_PORT unset: the localnet's own metrics port stays.
+	if got := l.Nodes[2].Ports.Metrics; got != LocalnetPortsFor(26700, 2).Metrics {
+		t.Errorf("node2 metrics port %d moved although METRICS_PORT is unset", got)
+	}
+	// Without the seed's ports, nothing is added.
+	if got := strings.Join(localnetNodeEnv([]string{"LOG_LEVEL=info"}, testLocalnet(26700, 2), 1, SeedEnv{}), " "); got != "LOG_LEVEL=info" {
+		t.Errorf("plain environment became %q", got)
+	}
+}
+
+func TestLocalnetSeedPortsRefuseCollisions(t *testing.T) {
+	cases := []struct {
+		name  string
+		seed  SeedEnv
+		nodes int
+		want  string // "" = accepted
+	}{
+		{"seed defaults", SeedEnv{RPCPort: 9080, WSPort: 9081, MetricsPort: 9090}, 4, ""},
+		{"issue's ports", SeedEnv{RPCPort: 19580, WSPort: 19581, MetricsPort: 19590}, 20, ""},
+		{"node1 rest on node0 metrics", SeedEnv{RPCPort: 9000, MetricsPort: 9100}, 2, "METRICS_PORT"},
+		{"on a localnet port", SeedEnv{WSPort: 26711}, 2, "WS_PORT"},
+		{"beyond 65535", SeedEnv{RPCPort: 65500}, 2, "RPC_PORT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := applyLocalnetSeedPorts(testLocalnet(26700, c.nodes), c.seed)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want an error naming %s, got %v", c.want, err)
+			}
+		})
 	}
 }
 

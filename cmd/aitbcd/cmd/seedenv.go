@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"cosmossdk.io/log/v2"
 
@@ -54,6 +55,11 @@ type SeedEnv struct {
 	// DatabaseURL selects the SQL index database ("" when DATABASE_URL is
 	// unset: app.toml's indexer.database-url, or SQLite in the data directory).
 	DatabaseURL string
+
+	// givenFlags are the flags the command line set, recorded by applyToFlags
+	// before the SDK reads the config files: the SDK then copies every
+	// app.toml value into its flag, which makes all of them look "changed".
+	givenFlags map[string]bool
 }
 
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
@@ -173,8 +179,12 @@ func ValidateLogLevel(raw string) error {
 }
 
 // applyToFlags feeds LOG_LEVEL to --log_level unless the flag or
-// AITBCD_LOG_LEVEL was given. It runs before the logger is built.
-func (e SeedEnv) applyToFlags(cmd *cobra.Command) error {
+// AITBCD_LOG_LEVEL was given, and records which flags the command line
+// gave. It runs before the logger is built and before the SDK reads
+// config.toml and app.toml (server.InterceptConfigsPreRunHandler).
+func (e *SeedEnv) applyToFlags(cmd *cobra.Command) error {
+	e.givenFlags = map[string]bool{}
+	cmd.Flags().Visit(func(f *pflag.Flag) { e.givenFlags[f.Name] = true })
 	if e.LogLevel == "" {
 		return nil
 	}
@@ -197,7 +207,13 @@ func (e SeedEnv) applyToServer(cmd *cobra.Command, ctx *server.Context) {
 		ctx.Viper.Set("consensus.timeout_commit", e.BlockTime.String())
 	}
 	explicit := func(key string) bool {
-		if f := cmd.Flags().Lookup(key); f != nil && f.Changed {
+		if e.givenFlags != nil {
+			// After the SDK's config interception f.Changed is also true
+			// for every flag app.toml sets (server.bindFlags).
+			if e.givenFlags[key] {
+				return true
+			}
+		} else if f := cmd.Flags().Lookup(key); f != nil && f.Changed {
 			return true
 		}
 		return lookupPrefixed(key)

@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/server"
+	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
 
+	"github.com/aitbc/chain/facade"
 	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
@@ -173,5 +175,48 @@ func TestCometMetricsJoinTheFacadeEndpoint(t *testing.T) {
 	enableCometMetrics(ctx)
 	if ctx.Config.Instrumentation.Prometheus {
 		t.Fatal("metrics turned on although the facade is off")
+	}
+}
+
+// startFacadeConfig runs the real command tree's pre-run for `aitbcd start
+// args…` in a fresh home (whose app.toml init writes with the default
+// facade addresses) and returns the facade settings start would use.
+func startFacadeConfig(t *testing.T, args ...string) facade.Config {
+	t.Helper()
+	home := t.TempDir()
+	root := NewRootCmd()
+	start, _, err := root.Find([]string{"start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg facade.Config
+	start.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err = facadeConfig(server.GetServerContextFromCmd(cmd))
+		return err
+	}
+	root.SetArgs(append([]string{"start", "--home", home}, args...))
+	if err := svrcmd.Execute(root, EnvPrefix, home); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// app.toml's [facade] addresses reach the start flags before the seed's
+// variables are applied; they must not count as addresses given by hand.
+func TestSeedEnvBeatsAppTomlUnderStart(t *testing.T) {
+	t.Setenv("RPC_HOST", "0.0.0.0")
+	t.Setenv("RPC_PORT", "19580")
+	t.Setenv("WS_PORT", "19581")
+	t.Setenv("METRICS_PORT", "19590")
+	cfg := startFacadeConfig(t)
+	if cfg.RESTAddress != "0.0.0.0:19580" || cfg.WSAddress != "0.0.0.0:19581" || cfg.MetricsAddress != "127.0.0.1:19590" {
+		t.Fatalf("rest %s ws %s metrics %s, want 0.0.0.0:19580, 0.0.0.0:19581, 127.0.0.1:19590",
+			cfg.RESTAddress, cfg.WSAddress, cfg.MetricsAddress)
+	}
+
+	// A flag on the command line still wins.
+	cfg = startFacadeConfig(t, "--facade.rest-address", "127.0.0.1:7000")
+	if cfg.RESTAddress != "127.0.0.1:7000" || cfg.WSAddress != "0.0.0.0:19581" {
+		t.Fatalf("with --facade.rest-address: rest %s ws %s", cfg.RESTAddress, cfg.WSAddress)
 	}
 }
