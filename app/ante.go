@@ -23,6 +23,9 @@ type AnteOptions struct {
 	PoaKeeper       poaante.ModeKeeper
 	// SigCache holds signatures this node has verified; nil verifies every time.
 	SigCache *sigcache.Cache
+	// LastBlockHeight is the chain's last committed height (the app's
+	// LastBlockHeight); it tells genesis from a restarted node.
+	LastBlockHeight func() int64
 }
 
 // NewAnteHandler returns the chain of checks every transaction passes before
@@ -40,9 +43,13 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		return nil, errors.New("ante: sign mode handler is required")
 	case opts.PoaKeeper == nil:
 		return nil, errors.New("ante: x/poa keeper is required")
+	case opts.LastBlockHeight == nil:
+		return nil, errors.New("ante: the last block height is required")
 	}
 	return sdk.ChainAnteDecorators(
-		ante.NewSetUpContextDecorator(), // must be first: sets the gas meter
+		// Before everything that reads the height: the gas meter, fees, timeouts, signatures.
+		checkHeightDecorator{lastBlockHeight: opts.LastBlockHeight},
+		ante.NewSetUpContextDecorator(), // sets the gas meter
 		ante.NewExtensionOptionsDecorator(nil),
 		ante.NewValidateBasicDecorator(),
 		NewMsgLimitsDecorator(), // before fees: see app/ante_limits.go
@@ -59,6 +66,27 @@ func NewAnteHandler(opts AnteOptions) (sdk.AnteHandler, error) {
 		sigVerification(opts),
 		ante.NewIncrementSequenceDecorator(opts.AccountKeeper),
 	), nil
+}
+
+// checkHeightDecorator gives CheckTx (and re-checks and simulations) the
+// height of the block the transaction is checked for when baseapp says 0
+// over a chain that has committed blocks. After a restart baseapp's check
+// state carries an empty header until the first new block commits, and the
+// SDK takes height 0 for genesis: signatures are checked against account
+// number 0 (as gentxs are signed), so correctly signed transactions fail with
+// code 4, and gas is not metered. Genesis is a chain with no committed block.
+// FinalizeBlock contexts carry their block's height and never take this path.
+type checkHeightDecorator struct{ lastBlockHeight func() int64 }
+
+func (d checkHeightDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, next sdk.AnteHandler) (sdk.Context, error) {
+	if ctx.IsCheckTx() && ctx.BlockHeight() == 0 {
+		if last := d.lastBlockHeight(); last > 0 {
+			info := ctx.HeaderInfo()
+			info.Height = last + 1
+			ctx = ctx.WithBlockHeight(last + 1).WithHeaderInfo(info)
+		}
+	}
+	return next(ctx, tx, simulate)
 }
 
 // sigVerification is the SDK's signature check, answered from the node's

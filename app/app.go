@@ -334,6 +334,7 @@ func (app *App) AnteOptions() AnteOptions {
 		SignModeHandler: app.txConfig.SignModeHandler(),
 		PoaKeeper:       app.PoaKeeper,
 		SigCache:        app.SigCache,
+		LastBlockHeight: app.LastBlockHeight,
 	}
 }
 

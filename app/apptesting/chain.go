@@ -69,6 +69,7 @@ type Chain struct {
 	Validators []Validator
 	Accounts   []Account
 	Height     int64 // last committed height
+	db         dbm.DB
 }
 
 // New creates a chain from Options and commits block 1.
@@ -83,7 +84,8 @@ func New(t testing.TB, opts Options) *Chain {
 	if opts.Poa.Mode == poatypes.ModeUnspecified {
 		opts.Poa = poatypes.DefaultParams()
 	}
-	c := &Chain{T: t, App: NewApp(t)}
+	db := dbm.NewMemDB()
+	c := &Chain{T: t, App: newApp(db), db: db}
 	for i := range opts.ValidatorPowers {
 		opKey := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("operator-%d", i)))
 		op := sdk.AccAddress(opKey.PubKey().Address())
@@ -114,7 +116,18 @@ func New(t testing.TB, opts Options) *Chain {
 // NewApp returns a fresh app over an in-memory database.
 func NewApp(t testing.TB) *app.App {
 	t.Helper()
-	return app.New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.EmptyAppOptions{}, baseapp.SetChainID(ChainID))
+	return newApp(dbm.NewMemDB())
+}
+
+func newApp(db dbm.DB) *app.App {
+	return app.New(log.NewNopLogger(), db, true, simtestutil.EmptyAppOptions{}, baseapp.SetChainID(ChainID))
+}
+
+// Restart replaces the app by a new one loaded from the same database, as
+// a node restart (or kill -9) does: the committed state stays, everything
+// held in memory (check state, caches) starts over.
+func (c *Chain) Restart() {
+	c.App = newApp(c.db)
 }
 
 func (c *Chain) genesis(opts Options) map[string]json.RawMessage {

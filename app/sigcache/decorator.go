@@ -100,7 +100,10 @@ func (d SigVerificationDecorator) verify(ctx sdk.Context, tx sdk.Tx, sigs []sign
 		}
 		pubKey := acc.GetPubKey()
 		var accNum uint64
-		if ctx.BlockHeight() != 0 { // gentxs are signed with account number 0
+		// As the SDK: gentxs are signed with account number 0. After a
+		// restart the app's ante chain gives CheckTx the next height first
+		// (app/ante.go, checkHeightDecorator), so 0 here is genesis.
+		if ctx.BlockHeight() != 0 {
 			accNum = acc.GetAccountNumber()
 		}
 		anyPk, err := codectypes.NewAnyWithValue(pubKey)
