@@ -115,6 +115,17 @@ ws-queue-size = {{ .Facade.WSQueueSize }}
 ws-ping-interval = "{{ .Facade.WSPingInterval }}"
 ws-max-resume = {{ .Facade.WSMaxResume }}
 
+# WebSocket per client IP: most clients at once (0 = no limit; 429 beyond), and
+# upgrades per second with their burst (0 turns the rate limit off; 429 beyond).
+# Clients behind one NAT or proxy share these.
+ws-max-clients-per-ip = {{ .Facade.WSMaxClientsPerIP }}
+ws-upgrade-rate = {{ .Facade.WSUpgradeRate }}
+ws-upgrade-burst = {{ .Facade.WSUpgradeBurst }}
+
+# /health answers 503 "stalled" once the latest block is older than this.
+# "0s" derives it: 10 times the gap between the latest two blocks, at least 5s.
+health-max-block-age = "{{ .Facade.HealthMaxBlockAge }}"
+
 # How often the node's mempool is polled for new_transactions.
 mempool-poll-interval = "{{ .Facade.MempoolPollInterval }}"
 `

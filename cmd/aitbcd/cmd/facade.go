@@ -242,6 +242,10 @@ unless the matching flag is given.`,
 	f.Duration(short(facade.KeyWSPingInterval), d.WSPingInterval, "WebSocket keep-alive ping interval")
 	f.Int64(short(facade.KeyWSMaxResume), d.WSMaxResume, "how many blocks back new_blocks may resume")
 	f.Duration(short(facade.KeyMempoolPollInterval), d.MempoolPollInterval, "how often the mempool is polled for new_transactions")
+	f.Int(short(facade.KeyWSMaxClientsPerIP), d.WSMaxClientsPerIP, "most WebSocket clients from one IP at once; 0 = no limit")
+	f.Float64(short(facade.KeyWSUpgradeRate), d.WSUpgradeRate, "WebSocket upgrades per second per client IP; 0 turns limiting off")
+	f.Int(short(facade.KeyWSUpgradeBurst), d.WSUpgradeBurst, "WebSocket upgrades a client IP may burst above the rate")
+	f.Duration(short(facade.KeyHealthMaxBlockAge), d.HealthMaxBlockAge, "latest block age beyond which /health says stalled; 0 = 10x the block time, at least 5s")
 	return cmd
 }
 
