@@ -16,6 +16,9 @@ import (
 // stored FinalizeBlock results.
 type Source interface {
 	Status(ctx context.Context) (*coretypes.ResultStatus, error)
+	// ABCIInfo gives the app's last committed height: every height up to it
+	// has its FinalizeBlock results stored (see indexableHeight).
+	ABCIInfo(ctx context.Context) (*coretypes.ResultABCIInfo, error)
 	Block(ctx context.Context, height *int64) (*coretypes.ResultBlock, error)
 	BlockResults(ctx context.Context, height *int64) (*coretypes.ResultBlockResults, error)
 }
@@ -192,7 +195,10 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 	if err != nil {
 		return cursor, false, fmt.Errorf("node status: %w", err)
 	}
-	latest := status.SyncInfo.LatestBlockHeight
+	latest, err := ix.indexableHeight(ctx, status)
+	if err != nil {
+		return cursor, false, err
+	}
 	if once {
 		if *stopAt < 0 {
 			*stopAt = latest
@@ -230,6 +236,20 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 		return cursor, false, fmt.Errorf("writing blocks %d-%d: %w", next, last, err)
 	}
 	return last, last >= latest, nil
+}
+
+// indexableHeight is the highest height whose block and results are both
+// stored. Status's latest height is the block store's, and CometBFT saves a
+// block before FinalizeBlock runs on it: asking for that block's results
+// while it executes fails ("could not find results for height", logged as
+// an error by CometBFT too). The results are saved before the app commits,
+// so the app's committed height (ABCI Info) is always safe.
+func (ix *Indexer) indexableHeight(ctx context.Context, status *coretypes.ResultStatus) (int64, error) {
+	info, err := ix.opts.Source.ABCIInfo(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("node ABCI info: %w", err)
+	}
+	return min(status.SyncInfo.LatestBlockHeight, info.Response.LastBlockHeight), nil
 }
 
 func (ix *Indexer) fetch(ctx context.Context, h int64) (*Block, error) {
