@@ -99,7 +99,11 @@ var hexHash = regexp.MustCompile(`^[0-9A-F]{64}$`)
 // standalone `aitbcd facade`.
 func TestFacade(t *testing.T) {
 	n := initChain(t)
-	n.start(nil, append([]string{"start", "--home", n.home}, n.startArgs()...)...)
+	// Every WebSocket client of this test dials from 127.0.0.1, and the fan-out
+	// subtest opens 100 at once: above the per-IP defaults (16 clients, 2
+	// upgrades a second), which facade/ws's own tests cover.
+	wsPerIP := []string{"AITBCD_FACADE_WS_MAX_CLIENTS_PER_IP=1000", "AITBCD_FACADE_WS_UPGRADE_RATE=1000", "AITBCD_FACADE_WS_UPGRADE_BURST=1000"}
+	n.start(wsPerIP, append([]string{"start", "--home", n.home}, n.startArgs()...)...)
 	n.waitForHeight(3, 90*time.Second)
 	alice, bob := n.keyAddress("alice"), n.keyAddress("bob")
 
