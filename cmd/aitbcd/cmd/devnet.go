@@ -77,7 +77,11 @@ Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:366
 				}
 				fmt.Fprintf(out, "devnet: removed %s\n", home)
 			}
-			created, err := PrepareDevnet(home, seed.ConsensusMode)
+			mode, err := seed.ConsensusMode.PoAMode()
+			if err != nil {
+				return err
+			}
+			created, err := PrepareDevnet(home, mode)
 			if err != nil {
 				return err
 			}

@@ -17,24 +17,19 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/networks/localnet"
 )
 
-// LocalnetChainID is the chain id of the multi-validator local network.
-const LocalnetChainID = "ait-localnet-1"
-
+// The localnet's manifest types live in networks/localnet; these names
+// keep the command's code readable.
 const (
-	// DefaultLocalnetBasePort is node0's first port; see LocalnetPortsFor.
-	DefaultLocalnetBasePort = 26700
-	// LocalnetPortStride is how many ports each node owns: node i uses
-	// base+10*i … base+10*i+9.
-	LocalnetPortStride = 10
-	// MaxLocalnetNodes bounds validators plus full nodes.
-	MaxLocalnetNodes = 20
+	LocalnetChainID         = localnet.ChainID
+	DefaultLocalnetBasePort = localnet.DefaultBasePort
+	LocalnetPortStride      = localnet.PortStride
+	MaxLocalnetNodes        = localnet.MaxNodes
 
-	// localnetManifest is the file in the localnet directory that describes it.
-	localnetManifest = "localnet.json"
-	// localnetOperatorKey is every node's operator key in its own keyring.
-	localnetOperatorKey = "operator"
+	localnetManifest    = localnet.ManifestFile
+	localnetOperatorKey = localnet.OperatorKey
 
 	// DefaultLocalnetVotingPeriod is the governance voting (and deposit)
 	// period of a new localnet; expedited proposals get half of it.
@@ -42,18 +37,6 @@ const (
 	// minLocalnetVotingPeriod leaves validators time to vote at all.
 	minLocalnetVotingPeriod = 2 * time.Second
 	localnetUnbondingTime   = 5 * time.Minute
-)
-
-// Offsets of each service inside a node's block of LocalnetPortStride ports;
-// 7-9 are free for later services.
-const (
-	portOffsetP2P        = 0
-	portOffsetRPC        = 1
-	portOffsetGRPC       = 2
-	portOffsetAPI        = 3
-	portOffsetFacadeREST = 4
-	portOffsetFacadeWS   = 5
-	portOffsetMetrics    = 6
 )
 
 var (
@@ -65,70 +48,18 @@ var (
 
 // Localnet node roles.
 const (
-	RoleValidator = "validator"
-	RoleFullNode  = "full"
+	RoleValidator = localnet.RoleValidator
+	RoleFullNode  = localnet.RoleFullNode
 )
 
-// LocalnetPorts are the loopback ports of one localnet node.
-type LocalnetPorts struct {
-	P2P  int `json:"p2p"`
-	RPC  int `json:"rpc"`
-	GRPC int `json:"grpc"`
-	API  int `json:"api"`
-	// The AITBC facade's listeners, used when the binary has a [facade]
-	// section in app.toml (see Localnet.Facade).
-	FacadeREST int `json:"facade_rest"`
-	FacadeWS   int `json:"facade_ws"`
-	Metrics    int `json:"metrics"`
-}
+type (
+	LocalnetPorts = localnet.Ports
+	LocalnetNode  = localnet.Node
+	Localnet      = localnet.Network
+)
 
-// LocalnetPortsFor returns node i's ports: base + 10*i + offset, the offsets
-// being P2P 0, CometBFT RPC 1, gRPC 2, Cosmos REST 3, facade REST 4, facade
-// WebSocket 5, Prometheus metrics 6 (7-9 free).
-func LocalnetPortsFor(base, i int) LocalnetPorts {
-	first := base + LocalnetPortStride*i
-	return LocalnetPorts{
-		P2P:        first + portOffsetP2P,
-		RPC:        first + portOffsetRPC,
-		GRPC:       first + portOffsetGRPC,
-		API:        first + portOffsetAPI,
-		FacadeREST: first + portOffsetFacadeREST,
-		FacadeWS:   first + portOffsetFacadeWS,
-		Metrics:    first + portOffsetMetrics,
-	}
-}
-
-// LocalnetNode is one node of the localnet as recorded in localnet.json.
-type LocalnetNode struct {
-	Name     string        `json:"name"` // also its home directory inside the localnet directory
-	Role     string        `json:"role"` // RoleValidator or RoleFullNode
-	NodeID   string        `json:"node_id"`
-	Operator string        `json:"operator"` // address of the "operator" key in the node's keyring
-	Ports    LocalnetPorts `json:"ports"`
-}
-
-// Localnet describes a local multi-node network; it is written once, when the
-// network is created, to localnet.json in its directory.
-type Localnet struct {
-	ChainID       string         `json:"chain_id"`
-	ConsensusMode ConsensusMode  `json:"consensus_mode"`
-	BasePort      int            `json:"base_port"`
-	Validators    int            `json:"validators"`
-	FullNodes     int            `json:"full_nodes"`
-	VotingPeriod  string         `json:"voting_period"` // a Go duration, e.g. "1m0s"
-	Nodes         []LocalnetNode `json:"nodes"`
-	// Facade is true when the nodes' app.toml has the AITBC facade's [facade]
-	// section, whose listeners were then moved to each node's facade ports.
-	Facade bool `json:"facade"`
-
-	dir string
-}
-
-// Home is the home directory of node i.
-func (l *Localnet) Home(i int) string { return filepath.Join(l.dir, l.Nodes[i].Name) }
-
-// Dir is the localnet directory.
-func (l *Localnet) Dir() string { return l.dir }
+// LocalnetPortsFor returns node i's ports (localnet.PortsFor).
+func LocalnetPortsFor(base, i int) LocalnetPorts { return localnet.PortsFor(base, i) }
 
 // LocalnetOptions say what network to create.
 type LocalnetOptions struct {
@@ -197,23 +128,8 @@ func localnetPeers(nodes []LocalnetNode, self int) string {
 	return strings.Join(peers, ",")
 }
 
-// LoadLocalnet reads the localnet in dir. It returns an error wrapping
-// os.ErrNotExist when dir holds no localnet.
-func LoadLocalnet(dir string) (*Localnet, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, localnetManifest))
-	if err != nil {
-		return nil, err
-	}
-	var l Localnet
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, localnetManifest), err)
-	}
-	if len(l.Nodes) == 0 {
-		return nil, fmt.Errorf("%s lists no nodes", filepath.Join(dir, localnetManifest))
-	}
-	l.dir = dir
-	return &l, nil
-}
+// LoadLocalnet reads the localnet in dir (localnet.Load).
+func LoadLocalnet(dir string) (*Localnet, error) { return localnet.Load(dir) }
 
 // PrepareLocalnet creates the localnet in dir unless it already holds one,
 // and reports whether it created it. Like the devnet, the network is built
@@ -247,8 +163,8 @@ func PrepareLocalnet(dir string, o LocalnetOptions) (*Localnet, bool, error) {
 		FullNodes:     o.FullNodes,
 		VotingPeriod:  o.votingPeriod().String(),
 		Nodes:         localnetLayout(o),
-		dir:           staging,
 	}
+	l.SetDir(staging)
 	if err := withStderrDiscarded(func() error { return buildLocalnet(l) }); err != nil {
 		return nil, false, fmt.Errorf("creating localnet: %w", err)
 	}
@@ -258,7 +174,7 @@ func PrepareLocalnet(dir string, o LocalnetOptions) (*Localnet, bool, error) {
 	if err := os.Rename(staging, dir); err != nil {
 		return nil, false, err
 	}
-	l.dir = dir
+	l.SetDir(dir)
 	return l, true, nil
 }
 
@@ -332,7 +248,7 @@ func buildLocalnet(l *Localnet) error {
 	}
 
 	// Every validator signs its gentx against that genesis, with its own keys.
-	gentxDir := filepath.Join(l.dir, "gentxs")
+	gentxDir := filepath.Join(l.Dir(), "gentxs")
 	if err := os.MkdirAll(gentxDir, 0o755); err != nil {
 		return err
 	}
@@ -377,7 +293,7 @@ func buildLocalnet(l *Localnet) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(l.dir, localnetManifest), append(raw, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(l.Dir(), localnetManifest), append(raw, '\n'), 0o644)
 }
 
 // configureLocalnetNode puts node i's services on its loopback ports and

@@ -399,7 +399,7 @@ func waitForLocalnetBlocks(l *Localnet, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no new blocks on every node within %s; see `aitbcd localnet status --home %s` and the node.log files", timeout, l.dir)
+			return fmt.Errorf("no new blocks on every node within %s; see `aitbcd localnet status --home %s` and the node.log files", timeout, l.Dir())
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

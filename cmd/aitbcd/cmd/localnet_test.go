@@ -455,7 +455,8 @@ func TestProcessRunning(t *testing.T) {
 // one that ignores it once the timeout is over.
 func TestStopLocalnet(t *testing.T) {
 	dir := t.TempDir()
-	l := &Localnet{dir: dir, Nodes: []LocalnetNode{{Name: "node0"}, {Name: "node1"}, {Name: "node2"}}}
+	l := &Localnet{Nodes: []LocalnetNode{{Name: "node0"}, {Name: "node1"}, {Name: "node2"}}}
+	l.SetDir(dir)
 	scripts := []string{"sleep 60 & wait", "trap '' TERM; sleep 60 & wait"} // node2 never runs
 	var cmds []*exec.Cmd
 	for i, script := range scripts {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/aitbc/chain/facade"
 	"github.com/aitbc/chain/indexer"
-	poatypes "github.com/aitbc/chain/x/poa/types"
+	"github.com/aitbc/chain/networks/localnet"
 )
 
 // The AITBC seed documents its node settings as plain environment variables.
@@ -29,7 +29,7 @@ import (
 const (
 	EnvBlockTime     = "BLOCK_TIME"
 	EnvLogLevel      = "LOG_LEVEL"
-	EnvConsensusMode = "CONSENSUS_MODE"
+	EnvConsensusMode = localnet.EnvConsensusMode
 	EnvRPCHost       = "RPC_HOST"     // host of the facade's REST and WebSocket listeners
 	EnvRPCPort       = "RPC_PORT"     // facade REST port (9080)
 	EnvWSPort        = "WS_PORT"      // facade WebSocket port (9081)
@@ -45,9 +45,9 @@ type SeedEnv struct {
 	BlockTime time.Duration // 0 when BLOCK_TIME is unset
 	LogLevel  string        // "" when LOG_LEVEL is unset
 	// ConsensusMode is the x/poa mode a new chain (devnet, localnet) starts
-	// in; POA when CONSENSUS_MODE is unset. A running chain changes mode only
+	// in; poa when CONSENSUS_MODE is unset. A running chain changes mode only
 	// by governance.
-	ConsensusMode poatypes.Mode
+	ConsensusMode localnet.ConsensusMode
 	RPCHost       string // "" when RPC_HOST is unset
 	RPCPort       int    // 0 when RPC_PORT is unset
 	WSPort        int    // 0 when WS_PORT is unset
@@ -65,7 +65,7 @@ type SeedEnv struct {
 // LoadSeedEnv reads and validates the seed's environment variables. A bad
 // value is an error that names the variable and says what is accepted.
 func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
-	env := SeedEnv{ConsensusMode: poatypes.ModePoA}
+	env := SeedEnv{}
 	if raw := strings.TrimSpace(getenv(EnvBlockTime)); raw != "" {
 		d, err := ParseBlockTime(raw)
 		if err != nil {
@@ -79,13 +79,11 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 		}
 		env.LogLevel = raw
 	}
-	if raw := strings.TrimSpace(getenv(EnvConsensusMode)); raw != "" {
-		mode, err := poatypes.ParseMode(raw)
-		if err != nil {
-			return SeedEnv{}, fmt.Errorf("invalid %s=%q: want poa, hybrid or pos", EnvConsensusMode, raw)
-		}
-		env.ConsensusMode = mode
+	mode, _, err := localnet.ConsensusModeFromEnv(getenv)
+	if err != nil {
+		return SeedEnv{}, err
 	}
+	env.ConsensusMode = mode
 	if raw := strings.TrimSpace(getenv(EnvDatabaseURL)); raw != "" {
 		// Syntax only here; the database itself is opened by the indexer.
 		if _, err := indexer.ParseDatabaseURL(raw, ""); err != nil {

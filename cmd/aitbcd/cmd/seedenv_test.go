@@ -36,6 +36,8 @@ func TestLoadSeedEnv(t *testing.T) {
 		{name: "too long", env: map[string]string{"BLOCK_TIME": "2h"}, errNames: "BLOCK_TIME"},
 		{name: "hybrid mode", env: map[string]string{"CONSENSUS_MODE": "hybrid"}, mode: poatypes.ModeHybrid},
 		{name: "pos mode", env: map[string]string{"CONSENSUS_MODE": "POS"}, mode: poatypes.ModePoS},
+		// One parser for every command: `localnet start --consensus-mode PoS` took it already.
+		{name: "mixed-case mode", env: map[string]string{"CONSENSUS_MODE": " PoS "}, mode: poatypes.ModePoS},
 		{name: "unknown mode", env: map[string]string{"CONSENSUS_MODE": "dpos"}, errNames: "CONSENSUS_MODE"},
 		{name: "unknown level", env: map[string]string{"LOG_LEVEL": "loud"}, errNames: "LOG_LEVEL"},
 		{name: "bad filter", env: map[string]string{"LOG_LEVEL": "consensus:shout"}, errNames: "LOG_LEVEL"},
@@ -60,7 +62,8 @@ func TestLoadSeedEnv(t *testing.T) {
 			if wantMode == poatypes.ModeUnspecified {
 				wantMode = poatypes.ModePoA
 			}
-			if got.BlockTime != c.blockTime || got.LogLevel != c.logLevel || got.ConsensusMode != wantMode {
+			gotMode, _ := got.ConsensusMode.PoAMode()
+			if got.BlockTime != c.blockTime || got.LogLevel != c.logLevel || gotMode != wantMode {
 				t.Fatalf("got %+v, want block time %s, log level %q, mode %s", got, c.blockTime, c.logLevel, wantMode)
 			}
 		})
