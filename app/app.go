@@ -28,58 +28,19 @@ import (
 	"github.com/cosmos/cosmos-sdk/server/api"
 	"github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/cosmos-sdk/version"
-	"github.com/cosmos/cosmos-sdk/x/auth"
-	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
-	authsims "github.com/cosmos/cosmos-sdk/x/auth/simulation"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	"github.com/cosmos/cosmos-sdk/x/authz"
-	authzkeeper "github.com/cosmos/cosmos-sdk/x/authz/keeper"
-	authzmodule "github.com/cosmos/cosmos-sdk/x/authz/module"
-	"github.com/cosmos/cosmos-sdk/x/bank"
-	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
-	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	"github.com/cosmos/cosmos-sdk/x/consensus"
-	consensuskeeper "github.com/cosmos/cosmos-sdk/x/consensus/keeper"
-	consensustypes "github.com/cosmos/cosmos-sdk/x/consensus/types"
-	distr "github.com/cosmos/cosmos-sdk/x/distribution"
-	distrkeeper "github.com/cosmos/cosmos-sdk/x/distribution/keeper"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
-	"github.com/cosmos/cosmos-sdk/x/evidence"
-	evidencekeeper "github.com/cosmos/cosmos-sdk/x/evidence/keeper"
-	evidencetypes "github.com/cosmos/cosmos-sdk/x/evidence/types"
-	"github.com/cosmos/cosmos-sdk/x/feegrant"
-	feegrantkeeper "github.com/cosmos/cosmos-sdk/x/feegrant/keeper"
-	feegrantmodule "github.com/cosmos/cosmos-sdk/x/feegrant/module"
-	"github.com/cosmos/cosmos-sdk/x/genutil"
-	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
-	"github.com/cosmos/cosmos-sdk/x/gov"
-	govclient "github.com/cosmos/cosmos-sdk/x/gov/client"
-	govkeeper "github.com/cosmos/cosmos-sdk/x/gov/keeper"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	"github.com/cosmos/cosmos-sdk/x/mint"
-	mintkeeper "github.com/cosmos/cosmos-sdk/x/mint/keeper"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
-	"github.com/cosmos/cosmos-sdk/x/slashing"
-	slashingkeeper "github.com/cosmos/cosmos-sdk/x/slashing/keeper"
-	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
-	"github.com/cosmos/cosmos-sdk/x/staking"
-	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
-	"github.com/cosmos/cosmos-sdk/x/upgrade"
-	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
-	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/aitbc/chain/app/keepers"
 	"github.com/aitbc/chain/app/sigcache"
-	"github.com/aitbc/chain/x/compute"
-	computekeeper "github.com/aitbc/chain/x/compute/keeper"
 	computetypes "github.com/aitbc/chain/x/compute/types"
-	"github.com/aitbc/chain/x/poa"
-	poakeeper "github.com/aitbc/chain/x/poa/keeper"
 	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
@@ -127,33 +88,19 @@ var (
 	_ servertypes.Application = (*App)(nil)
 )
 
-// App is the AITBC application: BaseApp plus the keepers of every module.
+// App is the AITBC application: BaseApp plus the keepers of every module
+// (embedded from app/keepers, so app.BankKeeper and the rest read as before).
 type App struct {
 	*baseapp.BaseApp
+	keepers.AppKeepers
 
 	legacyAmino       *codec.LegacyAmino
 	appCodec          codec.Codec
 	txConfig          client.TxConfig
 	interfaceRegistry codectypes.InterfaceRegistry
 
-	keys map[string]*storetypes.KVStoreKey
-
-	AccountKeeper authkeeper.AccountKeeper
-	BankKeeper    bankkeeper.BaseKeeper
 	// SigCache remembers verified signatures between CheckTx and FinalizeBlock.
-	SigCache              *sigcache.Cache
-	StakingKeeper         *stakingkeeper.Keeper
-	SlashingKeeper        slashingkeeper.Keeper
-	MintKeeper            mintkeeper.Keeper
-	DistrKeeper           distrkeeper.Keeper
-	GovKeeper             govkeeper.Keeper
-	UpgradeKeeper         *upgradekeeper.Keeper
-	EvidenceKeeper        evidencekeeper.Keeper
-	FeeGrantKeeper        feegrantkeeper.Keeper
-	AuthzKeeper           authzkeeper.Keeper
-	ConsensusParamsKeeper consensuskeeper.Keeper
-	PoaKeeper             poakeeper.Keeper
-	ComputeKeeper         computekeeper.Keeper
+	SigCache *sigcache.Cache
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -171,123 +118,42 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	bApp.SetInterfaceRegistry(registry)
 	bApp.SetTxEncoder(txConfig.TxEncoder())
 
-	keys := storetypes.NewKVStoreKeys(
-		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, minttypes.StoreKey,
-		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
-		upgradetypes.StoreKey, feegrant.StoreKey, evidencetypes.StoreKey, authzkeeper.StoreKey,
-		poatypes.StoreKey, computetypes.StoreKey,
-	)
-	// Transient object store where x/bank collects fees during the block (see virtualFeeBank).
-	objectKeys := storetypes.NewObjectStoreKeys(banktypes.ObjectStoreKey)
+	skipUpgradeHeights := map[int64]bool{}
+	for _, h := range cast.ToIntSlice(appOpts.Get(server.FlagUnsafeSkipUpgrades)) {
+		skipUpgradeHeights[int64(h)] = true
+	}
+	appKeepers, err := keepers.NewAppKeepers(appCodec, legacyAmino, bApp, logger, keepers.Options{
+		AccountAddressPrefix:     AccountAddressPrefix,
+		ValidatorAddressPrefix:   ValidatorAddressPrefix,
+		ConsNodeAddressPrefix:    ConsNodeAddressPrefix,
+		BondDenom:                BondDenom,
+		ModuleAccountPermissions: moduleAccountPermissions,
+		BlockedAddresses:         BlockedAddresses(),
+		SkipUpgradeHeights:       skipUpgradeHeights,
+		HomePath:                 cast.ToString(appOpts.Get(flags.FlagHome)),
+	})
+	if err != nil {
+		panic(err)
+	}
+	keys, objectKeys := appKeepers.KVStoreKeys(), appKeepers.ObjectStoreKeys()
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
 	}
 
 	app := &App{
 		BaseApp:           bApp,
+		AppKeepers:        appKeepers,
 		legacyAmino:       legacyAmino,
 		appCodec:          appCodec,
 		txConfig:          txConfig,
 		interfaceRegistry: registry,
-		keys:              keys,
 	}
 
-	// Every module's parameters are changed by governance proposals.
-	authority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	accCodec := addresscodec.NewBech32Codec(AccountAddressPrefix)
-	valCodec := addresscodec.NewBech32Codec(ValidatorAddressPrefix)
-	consCodec := addresscodec.NewBech32Codec(ConsNodeAddressPrefix)
-
-	app.ConsensusParamsKeeper = consensuskeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[consensustypes.StoreKey]), authority, runtime.EventService{})
-	bApp.SetParamStore(app.ConsensusParamsKeeper.ParamsStore)
-
-	app.AccountKeeper = authkeeper.NewAccountKeeper(appCodec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
-		authtypes.ProtoBaseAccount, moduleAccountPermissions, accCodec, AccountAddressPrefix, authority)
-	app.BankKeeper = bankkeeper.NewBaseKeeper(appCodec, runtime.NewKVStoreService(keys[banktypes.StoreKey]),
-		app.AccountKeeper, BlockedAddresses(), authority, logger).WithObjStoreKey(objectKeys[banktypes.ObjectStoreKey])
-	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[stakingtypes.StoreKey]),
-		app.AccountKeeper, app.BankKeeper, authority, valCodec, consCodec)
-	app.MintKeeper = mintkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[minttypes.StoreKey]),
-		app.StakingKeeper, app.AccountKeeper, app.BankKeeper, authtypes.FeeCollectorName, authority)
-	app.DistrKeeper = distrkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[distrtypes.StoreKey]),
-		app.AccountKeeper, app.BankKeeper, app.StakingKeeper, authtypes.FeeCollectorName, authority)
-	app.SlashingKeeper = slashingkeeper.NewKeeper(appCodec, legacyAmino, runtime.NewKVStoreService(keys[slashingtypes.StoreKey]),
-		app.StakingKeeper, authority)
-	app.FeeGrantKeeper = feegrantkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[feegrant.StoreKey]), app.AccountKeeper)
-
-	// Hooks are set after distribution and slashing exist; the keeper is a pointer so modules see them.
-	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks()))
-
-	app.AuthzKeeper = authzkeeper.NewKeeper(runtime.NewKVStoreService(keys[authzkeeper.StoreKey]), appCodec,
-		app.MsgServiceRouter(), app.AccountKeeper).SetBankKeeper(app.BankKeeper)
-
-	skipUpgradeHeights := map[int64]bool{}
-	for _, h := range cast.ToIntSlice(appOpts.Get(server.FlagUnsafeSkipUpgrades)) {
-		skipUpgradeHeights[int64(h)] = true
-	}
-	homePath := cast.ToString(appOpts.Get(flags.FlagHome))
-	app.UpgradeKeeper = upgradekeeper.NewKeeper(skipUpgradeHeights, runtime.NewKVStoreService(keys[upgradetypes.StoreKey]),
-		appCodec, homePath, app.BaseApp, authority)
-
-	govKeeper := govkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
-		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.MsgServiceRouter(), govtypes.DefaultConfig(), authority,
-		govkeeper.NewDefaultCalculateVoteResultsAndVotingPower(app.StakingKeeper))
-	app.GovKeeper = *govKeeper.SetHooks(govtypes.NewMultiGovHooks())
-
-	app.PoaKeeper = poakeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[poatypes.StoreKey]), authority,
-		app.AccountKeeper, app.BankKeeper, app.StakingKeeper)
-
-	app.ComputeKeeper = computekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[computetypes.StoreKey]), authority,
-		BondDenom, authtypes.FeeCollectorName, app.AccountKeeper, app.BankKeeper)
-
-	app.EvidenceKeeper = *evidencekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
-		app.StakingKeeper, app.SlashingKeeper, accCodec, runtime.ProvideCometInfoService())
-
-	app.ModuleManager = module.NewManager(
-		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
-		auth.NewAppModule(appCodec, app.AccountKeeper, authsims.RandomGenesisAccounts),
-		bank.NewAppModule(appCodec, app.BankKeeper, app.AccountKeeper),
-		feegrantmodule.NewAppModule(appCodec, app.AccountKeeper, app.BankKeeper, app.FeeGrantKeeper, registry),
-		gov.NewAppModule(appCodec, &app.GovKeeper, app.AccountKeeper, app.BankKeeper),
-		mint.NewAppModule(appCodec, app.MintKeeper, app.AccountKeeper, nil),
-		slashing.NewAppModule(appCodec, app.SlashingKeeper, app.AccountKeeper, app.BankKeeper, app.StakingKeeper, registry),
-		distr.NewAppModule(appCodec, app.DistrKeeper, app.AccountKeeper, app.BankKeeper, app.StakingKeeper),
-		staking.NewAppModule(appCodec, app.StakingKeeper, app.AccountKeeper, app.BankKeeper),
-		upgrade.NewAppModule(app.UpgradeKeeper, accCodec),
-		evidence.NewAppModule(app.EvidenceKeeper),
-		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, registry),
-		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
-		poa.NewAppModule(appCodec, app.PoaKeeper),
-		compute.NewAppModule(appCodec, app.ComputeKeeper),
-	)
-
-	// The basic manager supplies default genesis, codec registration and the
-	// REST gateway routes. gov is given its (empty) legacy proposal handlers.
-	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
-		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
-		govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),
-	})
+	// The module list and every order are in modules.go.
+	app.ModuleManager = newModuleManager(app)
+	app.BasicModuleManager = newBasicModuleManager(app.ModuleManager)
 	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
 	app.BasicModuleManager.RegisterInterfaces(registry)
-
-	// upgrade runs first so that a planned upgrade halts before any state changes.
-	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
-	// mint before distribution so fresh rewards are distributed in the same block;
-	// slashing after distribution so rewards are paid before a validator is slashed.
-	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
-		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName)
-	// poa before staking: the power changes it applies go out in this block's validator updates.
-	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, poatypes.ModuleName, stakingtypes.ModuleName,
-		feegrant.ModuleName, banktypes.ModuleName, computetypes.ModuleName)
-	// genutil must run after staking and bank so gentxs find funded accounts and pools.
-	genesisOrder := []string{
-		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
-		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName,
-		genutiltypes.ModuleName, evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName,
-		upgradetypes.ModuleName, poatypes.ModuleName, computetypes.ModuleName,
-	}
-	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
-	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
 
 	app.configurator = module.NewConfigurator(appCodec, app.MsgServiceRouter(), app.GRPCQueryRouter())
 	if err := app.ModuleManager.RegisterServices(app.configurator); err != nil {
@@ -387,9 +253,6 @@ func (app *App) Configurator() module.Configurator { return app.configurator }
 func (app *App) DefaultGenesis() map[string]json.RawMessage {
 	return NewDefaultGenesisState(app.appCodec, app.BasicModuleManager)
 }
-
-// GetKey returns the store key of a module, for tests.
-func (app *App) GetKey(storeKey string) *storetypes.KVStoreKey { return app.keys[storeKey] }
 
 // AutoCliOpts gives AutoCLI the modules whose tx and query commands it generates.
 func (app *App) AutoCliOpts() autocli.AppOptions {

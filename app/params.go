@@ -1,6 +1,8 @@
 // Package app wires the AITBC chain: the Cosmos SDK modules it runs, their
 // keepers, the ante handler and the genesis defaults. Wiring is explicit (no
-// depinject) so that the whole application can be read top to bottom in app.go.
+// depinject) so that it can be read top to bottom: app/keepers builds the
+// store keys and keepers, modules.go lists the modules and every block and
+// genesis order, and app.go puts them together on BaseApp (README.md).
 package app
 
 import (
