@@ -17,6 +17,8 @@ type Page struct {
 	Ascending bool
 }
 
+// Page sizes of the history queries; the facade's REST endpoints refuse a
+// limit above MaxPageLimit and normalize clamps one that gets this far.
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 500

@@ -96,13 +96,17 @@ func (mp *Mempool) Included(hashes []string, at time.Time) {
 	}
 }
 
+// cometMaxPerPage is the largest page CometBFT's unconfirmed_txs serves
+// (rpc/core's maxPerPage); asking for more is silently cut to it.
+const cometMaxPerPage = 100
+
 // Run polls the mempool until ctx ends.
 func (mp *Mempool) Run(ctx context.Context) {
 	tick := time.NewTicker(mp.interval)
 	defer tick.Stop()
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
-	limit := 100 // CometBFT's maximum page
+	limit := cometMaxPerPage
 	for {
 		select {
 		case <-ctx.Done():

@@ -23,7 +23,7 @@ import (
 // JobsFilter selects jobs; at most one of Client, Provider and State.
 type JobsFilter struct {
 	Client, Provider, State string
-	Limit                   string // 1–200, default 50
+	Limit                   string // 1 to MaxPageLimit, default DefaultPageLimit
 	PageKey                 string // next_key of the previous page
 }
 
@@ -41,13 +41,20 @@ func (n *Node) protoJSON(msg proto.Message) (json.RawMessage, error) {
 	return raw, nil
 }
 
+// Page sizes of the compute list endpoints (GET /compute/jobs and
+// /compute/providers; docs/api.md and openapi.json give the same numbers).
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 200
+)
+
 // parsePage reads limit and page_key.
 func parsePage(limit, pageKey string) (*query.PageRequest, error) {
-	page := &query.PageRequest{Limit: 50}
+	page := &query.PageRequest{Limit: DefaultPageLimit}
 	if limit != "" {
 		l, err := strconv.ParseUint(limit, 10, 64)
-		if err != nil || l < 1 || l > 200 {
-			return nil, apierr.BadRequest("invalid limit %q: want 1 to 200", clip(limit))
+		if err != nil || l < 1 || l > MaxPageLimit {
+			return nil, apierr.BadRequest("invalid limit %q: want 1 to %d", clip(limit), MaxPageLimit)
 		}
 		page.Limit = l
 	}
@@ -195,7 +202,8 @@ func (n *Node) ComputeStats(ctx context.Context) (ComputeStats, error) {
 	count := func(list func(*query.PageRequest) (int, *query.PageResponse, error)) (int, error) {
 		total, key := 0, []byte(nil)
 		for {
-			got, page, err := list(&query.PageRequest{Key: key, Limit: 1000})
+			// The chain's largest page: the fewest round trips per poll.
+			got, page, err := list(&query.PageRequest{Key: key, Limit: computetypes.MaxPageLimit})
 			if err != nil {
 				return 0, err
 			}

@@ -201,6 +201,10 @@ func (n *Node) Tx(ctx context.Context, hash []byte) (Tx, error) {
 	return tx, nil
 }
 
+// balancePageLimit is how many denoms one x/bank AllBalances call asks for;
+// Balance pages on until it has them all.
+const balancePageLimit = 200
+
 // Balance returns an address's balances by denom, its account number and sequence (nonce).
 func (n *Node) Balance(ctx context.Context, addr string) (Balance, error) {
 	if err := n.ValidateAddress(addr); err != nil {
@@ -210,7 +214,7 @@ func (n *Node) Balance(ctx context.Context, addr string) (Balance, error) {
 	var next []byte
 	for {
 		res, err := n.bank.AllBalances(ctx, &banktypes.QueryAllBalancesRequest{
-			Address: addr, Pagination: &query.PageRequest{Key: next, Limit: 200},
+			Address: addr, Pagination: &query.PageRequest{Key: next, Limit: balancePageLimit},
 		})
 		if err != nil {
 			return Balance{}, apierr.FromUpstream(err)

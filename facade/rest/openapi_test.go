@@ -132,3 +132,44 @@ func TestOpenAPIDescribesViews(t *testing.T) {
 		}
 	}
 }
+
+// Every documented limit parameter gives the maximum and default the code
+// enforces: node's for the chain's compute lists, indexer's for the SQL
+// history.
+func TestOpenAPIPageLimits(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Maximum, Default int
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				if p.Name != "limit" {
+					continue
+				}
+				seen++
+				wantMax, wantDefault := indexer.MaxPageLimit, indexer.DefaultPageLimit
+				if strings.HasPrefix(path, "/rpc/compute/") && !strings.HasPrefix(path, "/rpc/compute/history/") {
+					wantMax, wantDefault = node.MaxPageLimit, node.DefaultPageLimit
+				}
+				if p.Schema.Maximum != wantMax || p.Schema.Default != wantDefault {
+					t.Errorf("%s %s: limit maximum %d default %d, the code enforces %d and %d",
+						method, path, p.Schema.Maximum, p.Schema.Default, wantMax, wantDefault)
+				}
+			}
+		}
+	}
+	if seen < 4 {
+		t.Fatalf("found %d limit parameters, want at least 4", seen)
+	}
+}

@@ -1,6 +1,10 @@
 package types
 
-import "cosmossdk.io/collections"
+import (
+	"cosmossdk.io/collections"
+
+	"github.com/aitbc/chain/x/internal/pagination"
+)
 
 const (
 	// ModuleName is x/compute's name, store key and module account (escrow and bonds).
@@ -22,6 +26,11 @@ const (
 	// secp256k1 and ed25519 signatures are 64 bytes.
 	MaxSignatureLen = 128
 )
+
+// MaxPageLimit is the largest page the Jobs and Providers queries serve; a
+// larger pagination.limit is refused with InvalidArgument. Clients outside
+// x/ (the facade's metrics poll) page with it.
+const MaxPageLimit = pagination.MaxLimit
 
 // Store prefixes of the collections.
 var (
