@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aitbc/chain/facade/apierr"
 	"github.com/aitbc/chain/facade/metrics"
 )
 
@@ -43,13 +44,9 @@ type Envelope struct {
 	Topic  string          `json:"topic,omitempty"`
 	Height int64           `json:"height,omitempty"`
 	Data   json.RawMessage `json:"data,omitempty"`
-	Error  *ErrorBody      `json:"error,omitempty"`
-}
-
-// ErrorBody is the same shape REST errors have.
-type ErrorBody struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+	// Error is the REST error body, {"code":<http status>,"message":"…"}:
+	// one decoder serves both ports.
+	Error *apierr.Error `json:"error,omitempty"`
 }
 
 // Hub fans published messages out to subscribed clients.

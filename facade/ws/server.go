@@ -267,7 +267,7 @@ func (s *Server) serve(parent context.Context, conn *websocket.Conn, initial []c
 			deadline()
 			var m clientMessage
 			if err := json.Unmarshal(raw, &m); err != nil {
-				s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "invalid JSON: "+err.Error()))
+				s.hub.Send(c, errorEnvelope(apierr.BadRequest("invalid JSON: %v", err)))
 				continue
 			}
 			h(m)
@@ -298,8 +298,8 @@ func (s *Server) serve(parent context.Context, conn *websocket.Conn, initial []c
 	}
 }
 
-func errorEnvelope(code int, msg string) Envelope {
-	return Envelope{Type: "error", Error: &ErrorBody{Code: code, Message: msg}}
+func errorEnvelope(err *apierr.Error) Envelope {
+	return Envelope{Type: "error", Error: err}
 }
 
 // handle runs one client command. Acks go through the client's queue, so
@@ -310,7 +310,7 @@ func (s *Server) handle(ctx context.Context, c *Client, m clientMessage) {
 		s.hub.Send(c, Envelope{Type: "pong"})
 	case "subscribe", "unsubscribe":
 		if !ValidTopic(m.Topic) {
-			s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "unknown topic "+strconv.Quote(m.Topic)+": want one of "+strings.Join(Topics, ", ")))
+			s.hub.Send(c, errorEnvelope(apierr.BadRequest("unknown topic %q: want one of %s", m.Topic, strings.Join(Topics, ", "))))
 			return
 		}
 		s.hub.Unsubscribe(c, m.Topic)
@@ -319,19 +319,22 @@ func (s *Server) handle(ctx context.Context, c *Client, m clientMessage) {
 			return
 		}
 		if m.FromHeight < 0 || (m.FromHeight > 0 && m.Topic != TopicNewBlocks) {
-			s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "from_height must be a positive height and only applies to new_blocks"))
+			s.hub.Send(c, errorEnvelope(apierr.BadRequest("from_height must be a positive height and only applies to new_blocks")))
 			return
 		}
 		if m.FromHeight > 0 {
 			if msg := s.checkFromHeight(ctx, m.FromHeight); msg != "" {
-				s.hub.Send(c, errorEnvelope(http.StatusBadRequest, msg))
+				s.hub.Send(c, errorEnvelope(apierr.BadRequest("%s", msg)))
 				return
 			}
 			s.hub.Send(c, Envelope{Type: "subscribed", Topic: m.Topic, Height: m.FromHeight})
 			// Catching up may wait for the client to drain; do not block its reader.
 			go func() {
 				if err := s.hub.SubscribeBlocksFrom(ctx, c, m.FromHeight, s.fetch); err != nil && ctx.Err() == nil {
-					s.hub.Send(c, errorEnvelope(apierr.FromUpstream(err).Status, "resuming new_blocks: "+err.Error()))
+					// The node's error as REST words it: status and message
+					// from FromUpstream, so no source paths or RPC wrapping.
+					up := apierr.FromUpstream(err)
+					s.hub.Send(c, errorEnvelope(apierr.New(up.Status, "resuming new_blocks: %s", up.Message)))
 				}
 			}()
 			return
@@ -339,6 +342,6 @@ func (s *Server) handle(ctx context.Context, c *Client, m clientMessage) {
 		s.hub.Send(c, Envelope{Type: "subscribed", Topic: m.Topic})
 		s.hub.Subscribe(c, m.Topic)
 	default:
-		s.hub.Send(c, errorEnvelope(http.StatusBadRequest, "unknown action "+strconv.Quote(m.Action)+": want subscribe, unsubscribe or ping"))
+		s.hub.Send(c, errorEnvelope(apierr.BadRequest("unknown action %q: want subscribe, unsubscribe or ping", m.Action)))
 	}
 }

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"cosmossdk.io/log/v2"
 
+	"github.com/aitbc/chain/facade/apierr"
 	"github.com/aitbc/chain/facade/metrics"
 )
 
@@ -239,7 +241,7 @@ func TestFromHeightAboveHead(t *testing.T) {
 		return env
 	}
 	_ = conn.WriteJSON(clientMessage{Action: "subscribe", Topic: TopicNewBlocks, FromHeight: 7})
-	if env := read(); env.Type != "error" || env.Error.Code != 400 || !strings.Contains(env.Error.Message, "above the chain head") {
+	if env := read(); env.Type != "error" || env.Error.Status != 400 || !strings.Contains(env.Error.Message, "above the chain head") {
 		t.Fatalf("from_height 7 with head 5: %+v %+v", env, env.Error)
 	}
 	_ = conn.WriteJSON(clientMessage{Action: "subscribe", Topic: TopicNewBlocks, FromHeight: 6})
@@ -286,5 +288,59 @@ func TestMalformedQuery(t *testing.T) {
 	}
 	if msg := wantJSONError(t, resp); !strings.Contains(msg, "from_height") {
 		t.Fatalf("message %q does not name the parameter", msg)
+	}
+}
+
+// A resume that fails at the node answers the REST error body, worded as
+// REST words it: the status FromUpstream gives, and the message without the
+// RPC client's wrapping or source paths.
+func TestResumeErrorHasTheRESTShape(t *testing.T) {
+	m := metrics.New()
+	hub := NewHub(16, 4, m)
+	fetch := func(context.Context, int64) ([]byte, error) {
+		return nil, errors.New("error in json rpc client, with http response metadata: (Status: 200 OK). RPC error -32603 - Internal error: " +
+			"height 3 is not available, lowest height is 10 [cometbft/cometbft@v0.40.0/rpc/core/blocks.go:91]")
+	}
+	srv := httptest.NewServer(NewServer(hub, fetch, Options{PingInterval: time.Minute, WriteTimeout: time.Second, MaxResume: 100}, log.NewNopLogger(), m))
+	t.Cleanup(srv.Close)
+	for h := int64(10); h <= 20; h++ {
+		if err := hub.Publish(TopicNewBlocks, h, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.WriteJSON(clientMessage{Action: "subscribe", Topic: TopicNewBlocks, FromHeight: 3})
+	for {
+		_, raw, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), `"type":"error"`) {
+			continue
+		}
+		want := `{"type":"error","error":{"code":404,"message":"resuming new_blocks: height 3 is not available, lowest height is 10"}}`
+		if string(raw) != want {
+			t.Fatalf("error message\n got %s\nwant %s", raw, want)
+		}
+		return
+	}
+}
+
+// The WebSocket error envelope is byte for byte the JSON it was before it
+// shared apierr's type: code and message only.
+func TestErrorEnvelopeWire(t *testing.T) {
+	e := apierr.BadRequest("unknown topic %q: want one of %s", "x", "new_blocks")
+	e.RetryAfter = 5 // a header on REST, never a field
+	raw, err := json.Marshal(errorEnvelope(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"type":"error","error":{"code":400,"message":"unknown topic \"x\": want one of new_blocks"}}`; string(raw) != want {
+		t.Fatalf("got %s, want %s", raw, want)
 	}
 }
