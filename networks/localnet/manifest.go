@@ -152,7 +152,9 @@ func layout(validators, fullNodes, basePort int) []Node {
 	return nodes
 }
 
-// peers is node self's persistent_peers: every other node.
+// Peers is node i's persistent_peers: every other node.
+func (n *Network) Peers(i int) string { return peers(n.Nodes, i) }
+
 func peers(nodes []Node, self int) string {
 	var list []string
 	for i, n := range nodes {

@@ -13,12 +13,11 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/aitbc/chain/app"
-	poatypes "github.com/aitbc/chain/x/poa/types"
 )
 
 func TestPrepareDevnetCreatesOnceThenResumes(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "devnet")
-	created, err := PrepareDevnet(home, poatypes.ModeHybrid)
+	created, err := PrepareDevnet(home, ConsensusModeHybrid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +30,7 @@ func TestPrepareDevnetCreatesOnceThenResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	created, err = PrepareDevnet(home, poatypes.ModeHybrid)
+	created, err = PrepareDevnet(home, ConsensusModeHybrid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +90,7 @@ func TestPrepareDevnetRefusesForeignDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, "precious.txt"), []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PrepareDevnet(home, poatypes.ModeHybrid); err == nil || !strings.Contains(err.Error(), "--reset") {
+	if _, err := PrepareDevnet(home, ConsensusModeHybrid); err == nil || !strings.Contains(err.Error(), "--reset") {
 		t.Fatalf("want a refusal that mentions --reset, got %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(home, "precious.txt")); err != nil {

@@ -149,11 +149,11 @@ validator-governance mode of a new network. The seed's other variables:
 			}
 			started := time.Now()
 			for i, n := range l.Nodes {
-				if pid := localnetNodePid(l, i); pid != 0 {
+				if pid := l.PID(i); pid != 0 {
 					fmt.Fprintf(out, "  %-7s already running (pid %d)\n", n.Name, pid)
 					continue
 				}
-				pid, err := launchLocalnetNode(l, i, bin, seed)
+				pid, err := l.StartNode(i, bin, localnetNodeEnv(os.Environ(), l, i, seed))
 				if err != nil {
 					return err
 				}
@@ -161,7 +161,7 @@ validator-governance mode of a new network. The seed's other variables:
 			}
 			if wait > 0 {
 				fmt.Fprintf(out, "waiting for blocks (up to %s) …\n", wait)
-				if err := waitForLocalnetBlocks(l, wait); err != nil {
+				if err := l.WaitForBlocks(wait); err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "blocks are being produced (%.1fs after start)\n", time.Since(started).Seconds())
@@ -194,7 +194,7 @@ func checkResumeOptions(l *Localnet, o LocalnetOptions, cmd *cobra.Command, mode
 	if cmd.Flags().Changed(flagBasePort) && o.BasePort != l.BasePort {
 		conflicts = append(conflicts, fmt.Sprintf("base port %d", l.BasePort))
 	}
-	if cmd.Flags().Changed(flagVotingPeriod) && o.votingPeriod().String() != l.VotingPeriod {
+	if cmd.Flags().Changed(flagVotingPeriod) && o.EffectiveVotingPeriod().String() != l.VotingPeriod {
 		conflicts = append(conflicts, "voting period "+l.VotingPeriod)
 	}
 	if modeExplicit && o.ConsensusMode != l.ConsensusMode {
@@ -260,73 +260,6 @@ func localnetStatusCmd() *cobra.Command {
 	}
 	cmd.Flags().StringP(flags.FlagOutput, "o", flags.OutputFormatText, "text or json")
 	return cmd
-}
-
-// LocalnetStatus is what `localnet status` reports.
-type LocalnetStatus struct {
-	ChainID       string               `json:"chain_id"`
-	Dir           string               `json:"dir"`
-	ConsensusMode string               `json:"consensus_mode"` // at genesis
-	Nodes         []LocalnetNodeStatus `json:"nodes"`
-	// ValidatorSetError says why membership is unknown ("" when it is known).
-	ValidatorSetError string `json:"validator_set_error,omitempty"`
-}
-
-// LocalnetNodeStatus is one node's line; pointers are null where unknown.
-type LocalnetNodeStatus struct {
-	Name    string `json:"name"`
-	Role    string `json:"role"`
-	Process string `json:"process"` // running or stopped
-	PID     int    `json:"pid,omitempty"`
-	Height  *int64 `json:"height"`
-	// Sync is synced, catching-up, no-answer (running but its RPC did not
-	// answer) or "" (stopped).
-	Sync      string `json:"sync,omitempty"`
-	Peers     *int   `json:"peers"`
-	Validator string `json:"validator"` // yes, no or unknown
-	Power     *int64 `json:"power"`
-	RPC       string `json:"rpc"`
-}
-
-// collectLocalnetStatus asks every running node for its status and the
-// first one that answers for the validator set.
-func collectLocalnetStatus(l *Localnet) LocalnetStatus {
-	st := LocalnetStatus{ChainID: l.ChainID, Dir: l.Dir(), ConsensusMode: string(l.ConsensusMode)}
-	var valSet map[string]int64
-	var valSetErr error = errors.New("no node answers")
-	for i, n := range l.Nodes {
-		ns := LocalnetNodeStatus{Name: n.Name, Role: n.Role, Process: "stopped", Validator: "unknown",
-			RPC: fmt.Sprintf("http://127.0.0.1:%d", n.Ports.RPC)}
-		if pid := localnetNodePid(l, i); pid != 0 {
-			ns.Process, ns.PID = "running", pid
-			if status, err := queryNodeStatus(n.Ports.RPC); err != nil {
-				ns.Sync = "no-answer"
-			} else {
-				height, peers := status.Height, status.Peers
-				ns.Height, ns.Peers, ns.Sync = &height, &peers, "synced"
-				if status.CatchingUp {
-					ns.Sync = "catching-up"
-				}
-				if valSet == nil {
-					valSet, valSetErr = queryValidatorSet(n.Ports.RPC)
-				}
-			}
-		}
-		st.Nodes = append(st.Nodes, ns)
-	}
-	if valSet == nil {
-		st.ValidatorSetError = valSetErr.Error()
-		return st
-	}
-	for i := range st.Nodes {
-		st.Nodes[i].Validator = "no"
-		if addr, err := consensusAddress(l, i); err == nil {
-			if p, ok := valSet[addr]; ok {
-				st.Nodes[i].Validator, st.Nodes[i].Power = "yes", &p
-			}
-		}
-	}
-	return st
 }
 
 func printLocalnetStatus(out io.Writer, st LocalnetStatus) error {

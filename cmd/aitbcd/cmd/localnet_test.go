@@ -18,6 +18,7 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/networks/localnet"
 )
 
 func TestLocalnetPortScheme(t *testing.T) {
@@ -47,56 +48,6 @@ func TestLocalnetPortScheme(t *testing.T) {
 			}
 			seen[port] = "node" + strconv.Itoa(i)
 		}
-	}
-}
-
-func TestLocalnetOptionsValidate(t *testing.T) {
-	ok := LocalnetOptions{Validators: 4, BasePort: DefaultLocalnetBasePort, ConsensusMode: ConsensusModePoA}
-	if err := ok.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name  string
-		edit  func(*LocalnetOptions)
-		names string
-	}{
-		{"no validator", func(o *LocalnetOptions) { o.Validators = 0 }, "--validators"},
-		{"negative full nodes", func(o *LocalnetOptions) { o.FullNodes = -1 }, "--full-nodes"},
-		{"too many nodes", func(o *LocalnetOptions) { o.Validators, o.FullNodes = 15, 6 }, "at most 20"},
-		{"privileged ports", func(o *LocalnetOptions) { o.BasePort = 80 }, "--base-port"},
-		{"ports past 65535", func(o *LocalnetOptions) { o.BasePort = 65500 }, "--base-port"},
-		{"unknown mode", func(o *LocalnetOptions) { o.ConsensusMode = "dpos" }, "consensus mode"},
-		{"voting period too short", func(o *LocalnetOptions) { o.VotingPeriod = time.Second }, "--voting-period"},
-	}
-	for _, c := range cases {
-		o := ok
-		c.edit(&o)
-		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), c.names) {
-			t.Errorf("%s: want an error mentioning %q, got %v", c.name, c.names, err)
-		}
-	}
-	// The last port of the last node may be 65535.
-	edge := LocalnetOptions{Validators: 1, BasePort: 65526, ConsensusMode: ConsensusModePoS}
-	if err := edge.Validate(); err != nil {
-		t.Fatalf("ports 65526-65535: %v", err)
-	}
-}
-
-func TestLocalnetLayoutAndPeers(t *testing.T) {
-	nodes := localnetLayout(LocalnetOptions{Validators: 2, FullNodes: 1, BasePort: 20000})
-	var roles []string
-	for i := range nodes {
-		nodes[i].NodeID = "id" + strconv.Itoa(i)
-		roles = append(roles, nodes[i].Name+"="+nodes[i].Role)
-	}
-	if got := strings.Join(roles, " "); got != "node0=validator node1=validator node2=full" {
-		t.Fatalf("layout %s", got)
-	}
-	if got, want := localnetPeers(nodes, 1), "id0@127.0.0.1:20000,id2@127.0.0.1:20020"; got != want {
-		t.Fatalf("node1's peers %q, want %q", got, want)
-	}
-	if got := localnetPeers(nodes[:1], 0); got != "" {
-		t.Fatalf("a lone node has peers %q", got)
 	}
 }
 
@@ -173,7 +124,7 @@ func TestPrepareLocalnet(t *testing.T) {
 		if !strings.HasPrefix(n.Operator, "ait1") {
 			t.Errorf("%s operator %q", n.Name, n.Operator)
 		}
-		for _, key := range []string{localnetOperatorKey, "faucet", "alice", "bob", "carol"} {
+		for _, key := range []string{localnet.OperatorKey, "faucet", "alice", "bob", "carol"} {
 			if _, err := os.Stat(filepath.Join(home, "keyring-test", key+".info")); err != nil {
 				t.Errorf("%s's keyring lacks %s: %v", n.Name, key, err)
 			}
@@ -183,7 +134,7 @@ func TestPrepareLocalnet(t *testing.T) {
 		for _, want := range []string{
 			"laddr = \"tcp://127.0.0.1:" + strconv.Itoa(n.Ports.RPC) + "\"",
 			"laddr = \"tcp://127.0.0.1:" + strconv.Itoa(n.Ports.P2P) + "\"",
-			"persistent_peers = \"" + localnetPeers(l.Nodes, i) + "\"",
+			"persistent_peers = \"" + l.Peers(i) + "\"",
 			"allow_duplicate_ip = true\n",
 			"addr_book_strict = false\n",
 			"pprof_laddr = \"\"\n",
@@ -271,7 +222,7 @@ func TestPrepareLocalnet(t *testing.T) {
 			t.Errorf("%s's operator %s is not funded in genesis", n.Name, n.Operator)
 		}
 	}
-	if want := len(l.Nodes) + len(localnetSharedAccounts()); len(state.Bank.Balances) != want {
+	if want := len(l.Nodes) + len(localnet.SharedAccounts()); len(state.Bank.Balances) != want {
 		t.Errorf("%d funded accounts, want %d", len(state.Bank.Balances), want)
 	}
 
@@ -296,7 +247,7 @@ func TestPrepareLocalnet(t *testing.T) {
 	// With the AITBC facade's [facade] section in app.toml, each node's facade
 	// listeners move to its own ports instead of the seed's 9080/9081/9090.
 	appToml := filepath.Join(dir, "node1", "config", "app.toml")
-	if l.Facade != tomlHasSection(appToml, facadeTomlSection) {
+	if l.Facade != tomlHasSection(appToml, localnet.FacadeTomlSection) {
 		t.Fatalf("localnet.json says facade=%v, app.toml disagrees", l.Facade)
 	}
 	facade := "\n[facade]\n# REST\nrest-address = \"127.0.0.1:9080\"\nws-address = \"127.0.0.1:9081\"\nmetrics-address = \"127.0.0.1:9090\"\n"
@@ -306,7 +257,7 @@ func TestPrepareLocalnet(t *testing.T) {
 		}
 	}
 	l.Facade = true
-	if err := configureLocalnetNode(l, 1); err != nil {
+	if err := l.ConfigureNode(1); err != nil {
 		t.Fatal(err)
 	}
 	got := readFile(t, appToml)
@@ -471,12 +422,12 @@ func TestStopLocalnet(t *testing.T) {
 		}
 		cmds = append(cmds, cmd)
 		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-		if err := os.WriteFile(filepath.Join(home, localnetPidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(home, localnet.PidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // let the shell install its trap
-	if got := localnetNodePid(l, 2); got != 0 {
+	if got := l.PID(2); got != 0 {
 		t.Fatalf("node2 has no pid file but pid %d", got)
 	}
 	stopped, killed := stopLocalnet(l, 2*time.Second)
@@ -487,7 +438,7 @@ func TestStopLocalnet(t *testing.T) {
 		if err := cmd.Wait(); err == nil {
 			t.Errorf("node%d exited cleanly, want a signal", i)
 		}
-		if _, err := os.Stat(filepath.Join(l.Home(i), localnetPidFile)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(l.Home(i), localnet.PidFile)); !os.IsNotExist(err) {
 			t.Errorf("node%d's pid file is still there", i)
 		}
 	}

@@ -30,11 +30,11 @@ const (
 	EnvBlockTime     = "BLOCK_TIME"
 	EnvLogLevel      = "LOG_LEVEL"
 	EnvConsensusMode = localnet.EnvConsensusMode
-	EnvRPCHost       = "RPC_HOST"     // host of the facade's REST and WebSocket listeners
-	EnvRPCPort       = "RPC_PORT"     // facade REST port (9080)
-	EnvWSPort        = "WS_PORT"      // facade WebSocket port (9081)
-	EnvMetricsPort   = "METRICS_PORT" // Prometheus metrics port (9090)
-	EnvDatabaseURL   = indexer.EnvDatabaseURL
+	EnvRPCHost       = "RPC_HOST"              // host of the facade's REST and WebSocket listeners
+	EnvRPCPort       = localnet.EnvRPCPort     // facade REST port (9080)
+	EnvWSPort        = localnet.EnvWSPort      // facade WebSocket port (9081)
+	EnvMetricsPort   = localnet.EnvMetricsPort // Prometheus metrics port (9090)
+	EnvDatabaseURL   = localnet.EnvDatabaseURL
 )
 
 // MaxBlockTime bounds BLOCK_TIME: past a minute a devnet is not a devnet.
