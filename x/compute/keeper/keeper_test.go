@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
@@ -577,5 +578,82 @@ func TestGenesisRoundTrip(t *testing.T) {
 	}
 	if got, _ := other.App.ComputeKeeper.TotalBonds.Get(octx); !got.Equal(bonds) {
 		t.Fatalf("imported bonds total %s, want %s", got, bonds)
+	}
+}
+
+// Finishing a job releases its provider by exactly one active job; a
+// provider whose count is already 0 while it holds a job is a broken
+// invariant, and both the message path and the end-block path refuse it with
+// ErrLogic naming the job, rather than clamp the count and carry on.
+func TestFinishRefusesABrokenActiveJobCount(t *testing.T) {
+	e := newEnv(t)
+	key := workerKey("w")
+	must(t, e.register(e.provider(), key, "m"))
+	owner := e.c.Accounts[1].Addr
+	active := func() uint64 {
+		t.Helper()
+		p, err := e.k.GetProvider(e.ctx, owner)
+		must(t, err)
+		return p.ActiveJobs
+	}
+	var ids []uint64
+	for i := 0; i < 3; i++ {
+		id, err := e.submit("m", 10, 1_000, 50)
+		must(t, err)
+		_, err = e.srv.AcceptJob(e.ctx, &types.MsgAcceptJob{Provider: e.provider(), JobId: id})
+		must(t, err)
+		ids = append(ids, id)
+	}
+	if got := active(); got != 3 {
+		t.Fatalf("active jobs %d after three accepts, want 3", got)
+	}
+	// A normal settlement counts the provider down by one.
+	_, err := e.srv.SubmitReceipt(e.ctx, e.receipt(e.provider(), key, ids[0], 10))
+	must(t, err)
+	e.endBlocks(6)
+	if job, _ := e.k.GetJob(e.ctx, ids[0]); job.State != types.JobSettled {
+		t.Fatalf("job %s, want settled", job.State)
+	}
+	if got := active(); got != 2 {
+		t.Fatalf("active jobs %d after one settlement, want 2", got)
+	}
+
+	_, err = e.srv.SubmitReceipt(e.ctx, e.receipt(e.provider(), key, ids[1], 10))
+	must(t, err)
+	_, err = e.srv.DisputeJob(e.ctx, &types.MsgDisputeJob{Client: e.client(), JobId: ids[1], Reason: "bad"})
+	must(t, err)
+	_, err = e.srv.SubmitReceipt(e.ctx, e.receipt(e.provider(), key, ids[2], 10))
+	must(t, err)
+
+	// Break the invariant: the provider still holds two jobs but counts none.
+	p, err := e.k.GetProvider(e.ctx, owner)
+	must(t, err)
+	p.ActiveJobs = 0
+	must(t, e.k.Providers.Set(e.ctx, owner, p))
+
+	wantBroken := func(err error, id uint64) {
+		t.Helper()
+		want(t, err, sdkerrors.ErrLogic)
+		if msg := err.Error(); !strings.Contains(msg, fmt.Sprintf("job %d ", id)) || !strings.Contains(msg, e.provider()) ||
+			!strings.Contains(msg, "active job count is already 0") {
+			t.Fatalf("error %q does not name the job, the provider and the count", msg)
+		}
+	}
+	// Message path (as in a tx, on a cache that the failure discards).
+	cctx, _ := e.ctx.CacheContext()
+	_, err = e.srv.ResolveDispute(cctx, &types.MsgResolveDispute{Authority: govAddr, JobId: ids[1], Resolution: types.ResolutionRefund})
+	wantBroken(err, ids[1])
+	// End-block path: the delivered job comes due for settlement.
+	ctx := e.ctx
+	for i := 0; ; i++ {
+		if i == 10 {
+			t.Fatal("settling the delivered job never failed on the broken count")
+		}
+		cctx, _ := ctx.CacheContext()
+		if err := e.k.EndBlocker(cctx); err != nil {
+			wantBroken(err, ids[2])
+			break
+		}
+		ctx = ctx.WithBlockHeight(ctx.BlockHeight() + 1)
 	}
 }

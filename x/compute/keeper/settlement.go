@@ -7,6 +7,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/aitbc/chain/x/compute/types"
 )
@@ -124,9 +125,14 @@ func (k Keeper) finish(ctx context.Context, job types.Job, state types.JobState)
 	if err != nil {
 		return err
 	}
-	if provider.ActiveJobs > 0 {
-		provider.ActiveJobs--
+	// The job held the provider, so the provider counts it. Zero here is a
+	// broken invariant (genesis validation and assignment keep the count),
+	// never a state a valid chain reaches: fail loudly, not clamp and go on.
+	if provider.ActiveJobs == 0 {
+		return sdkerrors.ErrLogic.Wrapf("x/compute: job %d (%s) holds provider %s, whose active job count is already 0",
+			job.Id, old.State, job.Provider)
 	}
+	provider.ActiveJobs--
 	return k.Providers.Set(ctx, owner, provider)
 }
 
