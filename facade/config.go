@@ -160,8 +160,8 @@ func FromOptions(opts Getter) (Config, error) {
 	}
 	perSecond(KeyRateLimit, &cfg.RateLimit)
 	perSecond(KeyWSUpgradeRate, &cfg.WSUpgradeRate)
-	var burst, maxClients, queue int64 = int64(cfg.RateBurst), int64(cfg.WSMaxClients), int64(cfg.WSQueueSize)
-	var perIP, upgradeBurst int64 = int64(cfg.WSMaxClientsPerIP), int64(cfg.WSUpgradeBurst)
+	burst, maxClients, queue := int64(cfg.RateBurst), int64(cfg.WSMaxClients), int64(cfg.WSQueueSize)
+	perIP, upgradeBurst := int64(cfg.WSMaxClientsPerIP), int64(cfg.WSUpgradeBurst)
 	integer(KeyRateBurst, &burst)
 	integer(KeyWSMaxClients, &maxClients)
 	integer(KeyWSQueueSize, &queue)

@@ -88,6 +88,7 @@ func TestListenerRefusesBeyondTheTotalCapWithTheRefusalMessage(t *testing.T) {
 	c := dialFrom(t, "127.0.0.5", addr)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	require.NoError(t, err, "a refused HTTP client reads a complete response")
+	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))

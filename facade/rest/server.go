@@ -103,7 +103,7 @@ func New(n *node.Node, admitter Admitter, opts Options, logger log.Logger, m *me
 	})))
 
 	// ServeMux redirects unclean paths (//rpc/../x) itself: make those JSON too.
-	var h http.Handler = httpguard.JSONRedirects(mux)
+	h := httpguard.JSONRedirects(mux)
 	if opts.RateLimit > 0 {
 		h = rateLimit(httpguard.NewRateLimiter(opts.RateLimit, opts.RateBurst), m, h)
 	}

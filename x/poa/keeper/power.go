@@ -78,7 +78,7 @@ func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, bud
 		}
 	}
 
-	after := current
+	var after int64
 	if validator, err = k.staking.GetValidator(ctx, valAddr); err == nil {
 		after = k.staking.TokensToConsensusPower(ctx, validator.Tokens)
 	} else if errors.Is(err, stakingtypes.ErrNoValidatorFound) {

@@ -49,7 +49,7 @@ func QueryCmd(jobsOpts *autocliv1.RpcCommandOptions) *cobra.Command {
 func JobsCmd(opts *autocliv1.RpcCommandOptions) (*cobra.Command, error) {
 	// As AutoCLI's EnhanceRootCommand: the merged registry, or gogoproto's
 	// hybrid view of both when merging fails.
-	var files gogoproto.Resolver = gogoproto.HybridResolver
+	files := gogoproto.HybridResolver
 	if merged, err := gogoproto.MergedRegistry(); err == nil {
 		files = merged
 	}
