@@ -58,10 +58,10 @@ localnet-stop: build
 localnet-reset: build
 	./$(BINARY) localnet reset --home $(LOCALNET_HOME)
 
+## lint: gofmt, go vet, package docs and golangci-lint (.golangci.yml; the pinned build in
+## tools/golangci is made once into build/tools).
 lint:
-	go vet ./...
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
-	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	scripts/lint.sh
 
 ## proto-gen: regenerate Go code from proto/ (Debian protoc, plugins built locally, no registry).
 proto-gen:
