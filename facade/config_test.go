@@ -38,13 +38,13 @@ func TestFromOptions(t *testing.T) {
 	if err != nil || len(cfg.CORSAllowedOrigins) != 1 || cfg.CORSAllowedOrigins[0] != "*" {
 		t.Fatalf("array: %+v %v", cfg.CORSAllowedOrigins, err)
 	}
-	// The hardening keys: defaults, then read.
+	// The WebSocket per-IP and upgrade-rate limits and the health block age: defaults, then read.
 	if d := DefaultConfig(); d.WSMaxClientsPerIP != 16 || d.WSUpgradeRate != 2 || d.WSUpgradeBurst != 16 || d.HealthMaxBlockAge != 0 {
-		t.Fatalf("hardening defaults: %+v", d)
+		t.Fatalf("per-IP, upgrade-rate and block-age defaults: %+v", d)
 	}
 	cfg, err = FromOptions(opts{KeyWSMaxClientsPerIP: "4", KeyWSUpgradeRate: "0.5", KeyWSUpgradeBurst: int64(3), KeyHealthMaxBlockAge: "45s"})
 	if err != nil || cfg.WSMaxClientsPerIP != 4 || cfg.WSUpgradeRate != 0.5 || cfg.WSUpgradeBurst != 3 || cfg.HealthMaxBlockAge != 45*time.Second {
-		t.Fatalf("hardening keys: %+v %v", cfg, err)
+		t.Fatalf("per-IP, upgrade-rate and block-age keys: %+v %v", cfg, err)
 	}
 	for key, bad := range map[string]any{KeyEnable: "maybe", KeyRPCTimeout: "soon", KeyMaxBodyBytes: "big", KeyRateLimit: "fast",
 		KeyWSMaxClientsPerIP: "many", KeyWSUpgradeRate: "quick", KeyWSUpgradeBurst: "lots", KeyHealthMaxBlockAge: "old"} {
