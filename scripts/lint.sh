@@ -3,6 +3,8 @@
 # committed .golangci.yml. golangci-lint is built from the tools/golangci
 # module at the version pinned there into build/tools, once per machine (a
 # few minutes cold); a binary of that version is reused as it is.
+#   scripts/lint.sh               lint the tree
+#   scripts/lint.sh --build-only  only make sure build/tools/golangci-lint is there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,9 @@ if ! "$bin" version 2>/dev/null | grep -q "has version ${version#v} "; then
   start=$(date +%s)
   (cd tools/golangci && go build -o "$bin" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
   echo "built golangci-lint $version in $(( $(date +%s) - start ))s" >&2
+fi
+if [ "${1:-}" = "--build-only" ]; then
+  exit 0
 fi
 
 # Every tracked file, including any a build tag keeps out of golangci's view.
