@@ -17,7 +17,11 @@ fi
 if ! "$bin" version 2>/dev/null | grep -q "has version ${version#v} "; then
   echo "building golangci-lint $version into build/tools (once per machine)" >&2
   start=$(date +%s)
-  (cd tools/golangci && go build -o "$bin" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+  # Built beside it, then renamed: an interrupted build leaves no half binary,
+  # and go build will not overwrite a file that is not one of its own.
+  mkdir -p "$(dirname "$bin")"
+  (cd tools/golangci && go build -o "$bin.new" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+  mv -f "$bin.new" "$bin"
   echo "built golangci-lint $version in $(( $(date +%s) - start ))s" >&2
 fi
 if [ "${1:-}" = "--build-only" ]; then
