@@ -82,17 +82,8 @@ func benchLoadOnce(t *testing.T, n *node, live bool) {
 	inBlocks := 0
 	for from := report.Blocks.FirstHeight; from <= report.Blocks.LastHeight; from += 20 {
 		to := min(from+19, report.Blocks.LastHeight)
-		var info struct {
-			BlockMetas []struct {
-				NumTxs string `json:"num_txs"`
-			} `json:"block_metas"`
-		}
-		if err := n.rpc("blockchain?minHeight="+itoa(from)+"&maxHeight="+itoa(to), &info); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range info.BlockMetas {
-			k, _ := strconv.Atoi(m.NumTxs)
-			inBlocks += k
+		for _, m := range n.blockchain(from, to) {
+			inBlocks += m.NumTxs
 		}
 	}
 	if inBlocks < report.Committed {

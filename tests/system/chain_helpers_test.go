@@ -1,7 +1,6 @@
 package system
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -14,18 +13,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 )
 
-const (
-	denom = "uait"
-	// fee covers the default 200k gas at the default minimum gas price (0.025uait).
-	fee = "5000uait"
-)
-
-// txResult is the part of `aitbcd tx ... --output json` the tests read.
-type txResult struct {
-	Code   uint32 `json:"code"`
-	TxHash string `json:"txhash"`
-	RawLog string `json:"raw_log"`
-}
+const denom = "uait"
 
 func parseTxResult(t testing.TB, out string) txResult {
 	t.Helper()
@@ -36,47 +24,23 @@ func parseTxResult(t testing.TB, out string) txResult {
 	return res
 }
 
-// send broadcasts a bank send signed by from's key and returns CheckTx's result.
-func (n *node) send(from, to, amount string, extra ...string) (txResult, error) {
-	args := append([]string{"tx", "bank", "send", from, to, amount, "--fees", fee, "-y", "--output", "json",
-		"--keyring-backend", "test"}, extra...)
-	out, err := n.cli(args...)
-	if err != nil {
-		return txResult{}, err
-	}
-	return parseTxResult(n.t, out), nil
-}
-
-// includedTx is a transaction as CometBFT RPC /tx reports it after a block included it.
-type includedTx struct {
-	Height int64
-	Code   uint32
-	Log    string
-}
-
-// waitForTx polls CometBFT RPC /tx until the transaction is in a block.
+// waitForTx waits until the transaction is in a block (CometBFT RPC /tx,
+// read at each new block) and returns its result there.
 func (n *node) waitForTx(hash string, within time.Duration) includedTx {
 	n.t.Helper()
 	deadline := time.Now().Add(within)
 	var lastErr error
-	for time.Now().Before(deadline) {
-		var res struct {
-			Height   string `json:"height"`
-			TxResult struct {
-				Code uint32 `json:"code"`
-				Log  string `json:"log"`
-			} `json:"tx_result"`
+	for {
+		res, err := n.cometTx(hash)
+		if err == nil {
+			return includedTx{Height: res.Height, Code: res.TxResult.Code, Log: res.TxResult.Log}
 		}
-		lastErr = n.rpc("tx?hash=0x"+hash, &res)
-		if lastErr == nil {
-			var h int64
-			fmt.Sscan(res.Height, &h)
-			return includedTx{Height: h, Code: res.TxResult.Code, Log: res.TxResult.Log}
+		lastErr = err
+		if time.Now().After(deadline) {
+			n.t.Fatalf("tx %s not included within %s: %v\n%s", hash, within, lastErr, n.logTail())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	n.t.Fatalf("tx %s not included within %s: %v\n%s", hash, within, lastErr, n.logTail())
-	return includedTx{}
 }
 
 // balanceCLI reads a uait balance with `aitbcd query bank balance`.
@@ -107,24 +71,7 @@ func (n *node) balanceRPC(addr string) sdkmath.Int {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	var res struct {
-		Response struct {
-			Code  uint32 `json:"code"`
-			Log   string `json:"log"`
-			Value string `json:"value"`
-		} `json:"response"`
-	}
-	path := fmt.Sprintf(`abci_query?path="/cosmos.bank.v1beta1.Query/Balance"&data=0x%s`, hex.EncodeToString(data))
-	if err := n.rpc(path, &res); err != nil {
-		n.t.Fatal(err)
-	}
-	if res.Response.Code != 0 {
-		n.t.Fatalf("abci_query balance of %s: code %d: %s", addr, res.Response.Code, res.Response.Log)
-	}
-	raw, err := base64.StdEncoding.DecodeString(res.Response.Value)
-	if err != nil {
-		n.t.Fatal(err)
-	}
+	raw := n.abciQuery("/cosmos.bank.v1beta1.Query/Balance", data)
 	var balance banktypes.QueryBalanceResponse
 	if err := balance.Unmarshal(raw); err != nil {
 		n.t.Fatal(err)
@@ -135,7 +82,7 @@ func (n *node) balanceRPC(addr string) sdkmath.Int {
 // keyAddress returns the address of a key in the node's test keyring.
 func (n *node) keyAddress(name string) string {
 	n.t.Helper()
-	return strings.TrimSpace(n.mustCLI("keys", "show", name, "-a", "--keyring-backend", "test"))
+	return strings.TrimSpace(n.mustCLI("keys", "show", name, "-a"))
 }
 
 func mustInt(t testing.TB, s string) sdkmath.Int {
@@ -145,4 +92,13 @@ func mustInt(t testing.TB, s string) sdkmath.Int {
 		t.Fatalf("not an integer: %q", s)
 	}
 	return v
+}
+
+// hexBytes decodes a transaction or block hash given in hex.
+func hexBytes(s string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil {
+		return nil, fmt.Errorf("hash %q is not hex: %v", s, err)
+	}
+	return b, nil
 }

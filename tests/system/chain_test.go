@@ -18,12 +18,13 @@ const testChainID = "ait-systest-1"
 func initChain(t testing.TB) *node {
 	t.Helper()
 	n := newNode(t, t.TempDir())
+	n.chainID = testChainID
 	n.mustCLI("init", "systest-validator", "--chain-id", testChainID)
 	for _, name := range []string{"validator", "alice", "bob"} {
-		n.mustCLI("keys", "add", name, "--keyring-backend", "test", "--output", "json")
-		n.mustCLI("genesis", "add-genesis-account", name, "1000000000000"+denom, "--keyring-backend", "test")
+		n.mustCLI("keys", "add", name, "--output", "json")
+		n.mustCLI("genesis", "add-genesis-account", name, "1000000000000"+denom)
 	}
-	n.mustCLI("genesis", "gentx", "validator", "100000000000"+denom, "--chain-id", testChainID, "--keyring-backend", "test")
+	n.mustCLI("genesis", "gentx", "validator", "100000000000"+denom)
 	n.mustCLI("genesis", "collect-gentxs")
 	n.mustCLI("genesis", "validate")
 	return n
@@ -96,19 +97,14 @@ func TestChainLifecycle(t *testing.T) {
 	alice, bob := n.keyAddress("alice"), n.keyAddress("bob")
 	aliceBefore, bobBefore := n.balanceCLI(alice), n.balanceCLI(bob)
 
-	res, err := n.send("alice", bob, "1234567"+denom, "--chain-id", testChainID)
+	res, err := n.send("alice", bob, "1234567"+denom)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Code != 0 {
-		t.Fatalf("bank send rejected: code %d: %s", res.Code, res.RawLog)
-	}
-	if tx := n.waitForTx(res.TxHash, 30*time.Second); tx.Code != 0 {
-		t.Fatalf("bank send failed in block %d: code %d: %s", tx.Height, tx.Code, tx.Log)
-	}
+	n.awaitTxCommitted(res, 30*time.Second)
 
 	wantBob := bobBefore.AddRaw(1234567)
-	wantAlice := aliceBefore.SubRaw(1234567).Sub(mustInt(t, strings.TrimSuffix(fee, denom)))
+	wantAlice := aliceBefore.SubRaw(1234567).Sub(mustInt(t, strings.TrimSuffix(txFee, denom)))
 	if got := n.balanceCLI(bob); !got.Equal(wantBob) {
 		t.Errorf("bob (CLI) = %s, want %s", got, wantBob)
 	}
@@ -120,21 +116,20 @@ func TestChainLifecycle(t *testing.T) {
 	}
 
 	t.Run("invalid recipient address is refused by the CLI", func(t *testing.T) {
-		_, err := n.send("alice", "ait1notanaddress", "1"+denom, "--chain-id", testChainID)
+		_, err := n.send("alice", "ait1notanaddress", "1"+denom)
 		if err == nil || !strings.Contains(err.Error(), "bech32") {
 			t.Fatalf("want a bech32 address error, got %v", err)
 		}
 	})
 
 	t.Run("invalid recipient inside a signed tx fails with an address error", func(t *testing.T) {
-		unsigned := n.mustCLI("tx", "bank", "send", "alice", bob, "1"+denom, "--fees", fee,
-			"--chain-id", testChainID, "--keyring-backend", "test", "--generate-only")
+		unsigned := n.mustCLI("tx", "bank", "send", "alice", bob, "1"+denom, "--fees", txFee, "--generate-only")
 		tampered := strings.Replace(unsigned, bob, "ait1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", 1)
 		unsignedFile := filepath.Join(t.TempDir(), "unsigned.json")
 		if err := os.WriteFile(unsignedFile, []byte(tampered), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		signed := n.mustCLI("tx", "sign", unsignedFile, "--from", "alice", "--chain-id", testChainID, "--keyring-backend", "test")
+		signed := n.mustCLI("tx", "sign", unsignedFile, "--from", "alice")
 		signedFile := filepath.Join(t.TempDir(), "signed.json")
 		if err := os.WriteFile(signedFile, []byte(signed), 0o600); err != nil {
 			t.Fatal(err)
@@ -151,12 +146,10 @@ func TestChainLifecycle(t *testing.T) {
 	})
 
 	t.Run("insufficient fee is refused by CheckTx", func(t *testing.T) {
-		out, err := n.cli("tx", "bank", "send", "alice", bob, "1"+denom, "--fees", "1"+denom, "-y",
-			"--output", "json", "--chain-id", testChainID, "--keyring-backend", "test")
+		res, err := n.send("alice", bob, "1"+denom, "--fees", "1"+denom)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := parseTxResult(t, out)
 		if res.Code != 13 || !strings.Contains(res.RawLog, "insufficient fee") {
 			t.Fatalf("want code 13 insufficient fee, got code %d: %s", res.Code, res.RawLog)
 		}

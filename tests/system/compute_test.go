@@ -4,57 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// computeFee pays for the 400,000 gas market transactions are sent with.
-const computeFee = "10000uait"
-
-// editGenesisParams replaces fields of one module's params in the node's genesis.
-func (n *node) editGenesisParams(module string, fields map[string]any) {
-	n.t.Helper()
-	path := filepath.Join(n.home, "config", "genesis.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	var genesis map[string]any
-	if err := json.Unmarshal(raw, &genesis); err != nil {
-		n.t.Fatal(err)
-	}
-	params := genesis["app_state"].(map[string]any)[module].(map[string]any)["params"].(map[string]any)
-	for k, v := range fields {
-		params[k] = v
-	}
-	if raw, err = json.MarshalIndent(genesis, "", " "); err != nil {
-		n.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		n.t.Fatal(err)
-	}
-}
-
-// tx broadcasts an `aitbcd tx` command from a key, waits for its block and
-// fails the test unless it succeeded there.
-func (n *node) tx(from string, args ...string) includedTx {
-	n.t.Helper()
-	args = append(append([]string{"tx"}, args...), "--from", from, "--fees", computeFee, "-y", "--output", "json",
-		"--keyring-backend", "test", "--chain-id", testChainID, "--gas", "400000")
-	res := parseTxResult(n.t, n.mustCLI(args...))
-	if res.Code != 0 {
-		n.t.Fatalf("%s rejected: code %d: %s", strings.Join(args[:3], " "), res.Code, res.RawLog)
-	}
-	included := n.waitForTx(res.TxHash, 30*time.Second)
-	if included.Code != 0 {
-		n.t.Fatalf("%s failed in block %d: code %d: %s", strings.Join(args[:3], " "), included.Height, included.Code, included.Log)
-	}
-	return included
-}
 
 type jobView struct {
 	State    string `json:"state"`
@@ -94,17 +48,15 @@ func sha256Hex(s string) string { h := sha256.Sum256([]byte(s)); return hex.Enco
 // Every balance is checked to the uait.
 func TestComputeLifecycle(t *testing.T) {
 	n := initChain(t)
-	n.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
-	n.editGenesisParams("compute", map[string]any{
-		"dispute_window_blocks": "3", "timeout_slash_bps": 500, "protocol_fee_bps": 200, "min_provider_bond": "100000000",
-	})
+	n.mustCLI("keys", "add", "worker")
+	n.modifyGenesis(withComputeParams(marketTestParams))
 	n.start(nil, append([]string{"start", "--home", n.home}, n.startArgs()...)...)
 	n.waitForHeight(2, 90*time.Second)
 
 	alice, bob := n.keyAddress("alice"), n.keyAddress("bob")
-	feeAmount := mustInt(t, strings.TrimSuffix(computeFee, denom))
+	feeAmount := mustInt(t, strings.TrimSuffix(txFee, denom))
 	aliceStart, bobStart := n.balanceCLI(alice), n.balanceCLI(bob)
-	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey"))
 
 	n.tx("bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b", "sdxl",
 		"--endpoint", "https://gpu.example/v1", "--hardware", `{"gpu_model":"A100","gpu_count":8,"memory_gb":80}`)
@@ -121,13 +73,11 @@ func TestComputeLifecycle(t *testing.T) {
 	// The worker signs off-chain; the provider account submits.
 	output := sha256Hex("completion")
 	sig := strings.TrimSpace(n.mustCLI("tx", "compute", "sign-receipt", "1", output, "60", job.Price,
-		"--from", "worker", "--chain-id", testChainID, "--keyring-backend", "test"))
+		"--from", "worker"))
 	t.Run("a receipt signed by another key is rejected", func(t *testing.T) {
 		forged := strings.TrimSpace(n.mustCLI("tx", "compute", "sign-receipt", "1", output, "60", job.Price,
-			"--from", "alice", "--chain-id", testChainID, "--keyring-backend", "test"))
-		out := n.mustCLI("tx", "compute", "submit-receipt", "1", output, "60", forged, "--from", "bob", "--fees", computeFee, "-y",
-			"--output", "json", "--keyring-backend", "test", "--chain-id", testChainID, "--gas", "400000")
-		res := parseTxResult(t, out)
+			"--from", "alice"))
+		res := n.mustBroadcast("bob", "compute", "submit-receipt", "1", output, "60", forged)
 		included := n.waitForTx(res.TxHash, 30*time.Second)
 		if included.Code == 0 || !strings.Contains(included.Log, "signature") {
 			t.Fatalf("forged receipt: code %d: %s", included.Code, included.Log)

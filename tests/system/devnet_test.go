@@ -100,17 +100,7 @@ func TestDevnet(t *testing.T) {
 // blockTime is the header time of block h, from CometBFT RPC /block.
 func (n *node) blockTime(h int64) time.Time {
 	n.t.Helper()
-	var res struct {
-		Block struct {
-			Header struct {
-				Time time.Time `json:"time"`
-			} `json:"header"`
-		} `json:"block"`
-	}
-	if err := n.rpc("block?height="+itoa(h), &res); err != nil {
-		n.t.Fatal(err)
-	}
-	return res.Block.Header.Time
+	return n.block(h).Block.Time
 }
 
 // TestSeedEnvironmentValidation: a bad seed variable stops start-up with a

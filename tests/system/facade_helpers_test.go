@@ -101,13 +101,12 @@ func wantError(t *testing.T, status int, body []byte, wantStatus int, wantMsg st
 func (n *node) cliTx(from, to, amount string) string {
 	n.t.Helper()
 	dir := n.t.TempDir()
-	unsigned := n.mustCLI("tx", "bank", "send", from, to, amount, "--fees", fee, "--chain-id", testChainID,
-		"--keyring-backend", "test", "--generate-only")
+	unsigned := n.mustCLI("tx", "bank", "send", from, to, amount, "--fees", txFee, "--gas", txGas, "--generate-only")
 	unsignedFile := filepath.Join(dir, "unsigned.json")
 	if err := os.WriteFile(unsignedFile, []byte(unsigned), 0o600); err != nil {
 		n.t.Fatal(err)
 	}
-	signed := n.mustCLI("tx", "sign", unsignedFile, "--from", from, "--chain-id", testChainID, "--keyring-backend", "test")
+	signed := n.mustCLI("tx", "sign", unsignedFile, "--from", from)
 	signedFile := filepath.Join(dir, "signed.json")
 	if err := os.WriteFile(signedFile, []byte(signed), 0o600); err != nil {
 		n.t.Fatal(err)

@@ -26,17 +26,11 @@ type sentTx struct {
 // sendAndWait sends amount from a key to an address with a memo and waits for inclusion.
 func (n *node) sendAndWait(fromKey, fromAddr, to, memo string) sentTx {
 	n.t.Helper()
-	res, err := n.send(fromKey, to, "1000"+denom, "--chain-id", testChainID, "--note", memo)
+	res, err := n.send(fromKey, to, "1000"+denom, "--note", memo)
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	if res.Code != 0 {
-		n.t.Fatalf("send rejected: code %d: %s", res.Code, res.RawLog)
-	}
-	tx := n.waitForTx(res.TxHash, 60*time.Second)
-	if tx.Code != 0 {
-		n.t.Fatalf("send failed in block %d: %s", tx.Height, tx.Log)
-	}
+	tx := n.awaitTxCommitted(res, 60*time.Second)
 	// CometBFT indexes a tx before the app commits its block: wait for the
 	// next block so that the sender's next sequence is visible to queries.
 	n.waitForHeight(tx.Height+1, 30*time.Second)
@@ -94,27 +88,15 @@ func (n *node) checkIndex(s *indexer.Store, upTo int64, sent []sentTx) {
 	}
 	chainTxs := 0
 	for h := int64(1); h <= upTo; h++ {
-		var res struct {
-			BlockID struct {
-				Hash string `json:"hash"`
-			} `json:"block_id"`
-			Block struct {
-				Data struct {
-					Txs []string `json:"txs"`
-				} `json:"data"`
-			} `json:"block"`
-		}
-		if err := n.rpc("block?height="+itoa(h), &res); err != nil {
-			t.Fatal(err)
-		}
+		res := n.block(h)
 		b, err := s.BlockAt(ctx, h)
 		if err != nil {
 			t.Fatalf("block %d: %v", h, err)
 		}
-		if b.Hash != res.BlockID.Hash || b.NumTxs != len(res.Block.Data.Txs) || b.ChainID != testChainID {
-			t.Fatalf("block %d indexed as %+v; CometBFT has hash %s and %d txs", h, b, res.BlockID.Hash, len(res.Block.Data.Txs))
+		if b.Hash != res.BlockID.Hash.String() || b.NumTxs != len(res.Block.Txs) || b.ChainID != testChainID {
+			t.Fatalf("block %d indexed as %+v; CometBFT has hash %s and %d txs", h, b, res.BlockID.Hash, len(res.Block.Txs))
 		}
-		chainTxs += len(res.Block.Data.Txs)
+		chainTxs += len(res.Block.Txs)
 	}
 	var indexedTxs, txRows int64
 	if err := db.QueryRow(s.Rebind(`SELECT COUNT(DISTINCT hash), COUNT(*) FROM txs WHERE height <= ?`), upTo).Scan(&indexedTxs, &txRows); err != nil {
@@ -124,24 +106,16 @@ func (n *node) checkIndex(s *indexer.Store, upTo int64, sent []sentTx) {
 		t.Fatalf("the chain has %d txs up to height %d; the index has %d rows of %d distinct hashes", chainTxs, upTo, txRows, indexedTxs)
 	}
 	for _, st := range sent {
-		var res struct {
-			Height   string `json:"height"`
-			Index    int    `json:"index"`
-			TxResult struct {
-				Code      uint32 `json:"code"`
-				GasWanted string `json:"gas_wanted"`
-				GasUsed   string `json:"gas_used"`
-			} `json:"tx_result"`
-		}
-		if err := n.rpc("tx?hash=0x"+st.hash, &res); err != nil {
+		res, err := n.cometTx(st.hash)
+		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.TxByHash(ctx, st.hash)
 		if err != nil {
 			t.Fatalf("tx %s: %v", st.hash, err)
 		}
-		want := fmt.Sprintf("height %s index %d code %d gas %s/%s fee 5000uait payer %s memo %q signers [%s] msgs [/cosmos.bank.v1beta1.MsgSend]",
-			res.Height, res.Index, res.TxResult.Code, res.TxResult.GasUsed, res.TxResult.GasWanted, st.from, st.memo, st.from)
+		want := fmt.Sprintf("height %d index %d code %d gas %d/%d fee %s payer %s memo %q signers [%s] msgs [/cosmos.bank.v1beta1.MsgSend]",
+			res.Height, res.Index, res.TxResult.Code, res.TxResult.GasUsed, res.TxResult.GasWanted, txFee, st.from, st.memo, st.from)
 		have := fmt.Sprintf("height %d index %d code %d gas %d/%d fee %s payer %s memo %q signers %v msgs %v",
 			got.Height, got.Index, got.Code, got.GasUsed, got.GasWanted, got.Fee, got.FeePayer, got.Memo, got.Signers, got.MsgTypes)
 		if have != want {

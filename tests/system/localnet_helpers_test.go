@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	lnet "github.com/aitbc/chain/networks/localnet"
 )
 
 // The multi-node harness: a localnet made by `aitbcd localnet start
@@ -24,9 +26,8 @@ import (
 // kill, stop and restart each one. Every node is killed in t.Cleanup.
 
 const (
-	localnetChainID = "ait-localnet-1"
-	// localnetStride is the number of ports each localnet node owns (see `aitbcd localnet --help`).
-	localnetStride = 10
+	localnetChainID = lnet.ChainID
+	localnetStride  = lnet.PortStride
 	// Free port ranges are looked for below Linux's ephemeral range
 	// (32768+), where the kernel hands out the ports freePorts gets.
 	localnetPortLow, localnetPortHigh = 20000, 32000
@@ -41,35 +42,21 @@ type localnetOptions struct {
 	Env           []string      // extra environment for every node, e.g. "BLOCK_TIME=500ms"
 }
 
-// localnet is a running (or stopped) multi-node network under test.
-// nodes[i] is node i; its home holds its keyring (keys "operator", "faucet",
-// "alice", "bob", "carol"), config and node.log.
+// localnet is a running (or stopped) multi-node network under test: the
+// manifest the localnet package wrote (net.Nodes[i] names node i's role, id,
+// operator address and ports) and a process handle per node. nodes[i] is
+// node i; its home holds its keyring (keys "operator", "faucet", "alice",
+// "bob", "carol"), config and node.log.
 type localnet struct {
-	t        *testing.T
-	dir      string
-	nodes    []*node
-	roles    []string // "validator" or "full"
-	ids      []string // CometBFT node ids
-	operator []string // address of each node's "operator" key
-	env      []string
+	t     *testing.T
+	net   *lnet.Network
+	dir   string
+	nodes []*node
+	env   []string
 }
 
-// localnetManifest is the part of localnet.json the harness reads.
-type localnetManifest struct {
-	ChainID string `json:"chain_id"`
-	Nodes   []struct {
-		Name     string `json:"name"`
-		Role     string `json:"role"`
-		NodeID   string `json:"node_id"`
-		Operator string `json:"operator"`
-		Ports    struct {
-			P2P  int `json:"p2p"`
-			RPC  int `json:"rpc"`
-			GRPC int `json:"grpc"`
-			API  int `json:"api"`
-		} `json:"ports"`
-	} `json:"nodes"`
-}
+// operator is the address of node i's "operator" key.
+func (ln *localnet) operator(i int) string { return ln.net.Nodes[i].Operator }
 
 // createLocalnet makes a localnet with `aitbcd localnet start --no-start`
 // without starting any node, so a test can change a genesis or config first.
@@ -106,25 +93,19 @@ func startLocalnet(t *testing.T, opts localnetOptions) *localnet {
 // loadLocalnet reads dir/localnet.json into the harness's view of the network.
 func loadLocalnet(t *testing.T, dir string, env []string) *localnet {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "localnet.json"))
+	m, err := lnet.Load(dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var m localnetManifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("decoding localnet.json: %v", err)
+		t.Fatalf("reading the localnet: %v", err)
 	}
 	if m.ChainID != localnetChainID {
 		t.Fatalf("localnet chain id %q, want %q", m.ChainID, localnetChainID)
 	}
-	ln := &localnet{t: t, dir: dir, env: env}
-	for _, mn := range m.Nodes {
-		n := &node{t: t, home: filepath.Join(dir, mn.Name),
-			ports: ports{RPC: mn.Ports.RPC, P2P: mn.Ports.P2P, GRPC: mn.Ports.GRPC, API: mn.Ports.API}}
+	ln := &localnet{t: t, net: m, dir: dir, env: env}
+	for i, mn := range m.Nodes {
+		n := &node{t: t, home: m.Home(i), chainID: m.ChainID,
+			ports: ports{RPC: mn.Ports.RPC, P2P: mn.Ports.P2P, GRPC: mn.Ports.GRPC, API: mn.Ports.API,
+				REST: mn.Ports.FacadeREST, WS: mn.Ports.FacadeWS, Metrics: mn.Ports.Metrics}}
 		ln.nodes = append(ln.nodes, n)
-		ln.roles = append(ln.roles, mn.Role)
-		ln.ids = append(ln.ids, mn.NodeID)
-		ln.operator = append(ln.operator, mn.Operator)
 	}
 	return ln
 }
@@ -310,28 +291,14 @@ func (n *node) blockMetas(from, to int64) []blockMeta {
 	metas := make([]blockMeta, 0, to-from+1)
 	for lo := from; lo <= to; lo += 20 { // /blockchain returns at most 20 blocks
 		hi := min(lo+19, to)
-		var res struct {
-			BlockMetas []struct {
-				BlockID struct {
-					Hash string `json:"hash"`
-				} `json:"block_id"`
-				Header struct {
-					Height  string    `json:"height"`
-					Time    time.Time `json:"time"`
-					AppHash string    `json:"app_hash"`
-				} `json:"header"`
-			} `json:"block_metas"`
+		got := n.blockchain(lo, hi)
+		if len(got) != int(hi-lo+1) {
+			n.t.Fatalf("/blockchain %d-%d returned %d blocks", lo, hi, len(got))
 		}
-		if err := n.rpc(fmt.Sprintf("blockchain?minHeight=%d&maxHeight=%d", lo, hi), &res); err != nil {
-			n.t.Fatal(err)
-		}
-		if len(res.BlockMetas) != int(hi-lo+1) {
-			n.t.Fatalf("/blockchain %d-%d returned %d blocks", lo, hi, len(res.BlockMetas))
-		}
-		for i := len(res.BlockMetas) - 1; i >= 0; i-- { // newest first
-			m := res.BlockMetas[i]
-			h, _ := strconv.ParseInt(m.Header.Height, 10, 64)
-			metas = append(metas, blockMeta{Height: h, Hash: m.BlockID.Hash, AppHash: m.Header.AppHash, Time: m.Header.Time})
+		for i := len(got) - 1; i >= 0; i-- { // newest first
+			m := got[i]
+			metas = append(metas, blockMeta{Height: m.Header.Height, Hash: m.BlockID.Hash.String(),
+				AppHash: m.Header.AppHash.String(), Time: m.Header.Time})
 		}
 	}
 	for i, m := range metas {
@@ -382,35 +349,18 @@ outer:
 // consensusAddress is node i's validator (consensus) address, hex, from /status.
 func (ln *localnet) consensusAddress(i int) string {
 	ln.t.Helper()
-	var status struct {
-		ValidatorInfo struct {
-			Address string `json:"address"`
-		} `json:"validator_info"`
-	}
-	if err := ln.nodes[i].rpc("status", &status); err != nil {
+	st, err := ln.nodes[i].status()
+	if err != nil {
 		ln.t.Fatal(err)
 	}
-	return strings.ToUpper(status.ValidatorInfo.Address)
+	return strings.ToUpper(st.ValidatorInfo.Address.String())
 }
 
 // validatorSet returns CometBFT's validator set at the latest height as seen
 // by node i: hex consensus address → voting power.
 func (ln *localnet) validatorSet(i int) map[string]int64 {
 	ln.t.Helper()
-	var res struct {
-		Validators []struct {
-			Address     string `json:"address"`
-			VotingPower string `json:"voting_power"`
-		} `json:"validators"`
-	}
-	if err := ln.nodes[i].rpc("validators?per_page=100", &res); err != nil {
-		ln.t.Fatal(err)
-	}
-	set := map[string]int64{}
-	for _, v := range res.Validators {
-		set[strings.ToUpper(v.Address)], _ = strconv.ParseInt(v.VotingPower, 10, 64)
-	}
-	return set
+	return ln.nodes[i].validators()
 }
 
 // waitForPeers waits until node i has at least want peers (CometBFT RPC /net_info).
@@ -419,11 +369,8 @@ func (ln *localnet) waitForPeers(i, want int, within time.Duration) {
 	deadline := time.Now().Add(within)
 	var got int
 	for time.Now().Before(deadline) {
-		var res struct {
-			NPeers string `json:"n_peers"`
-		}
-		if err := ln.nodes[i].rpc("net_info", &res); err == nil {
-			if got, _ = strconv.Atoi(res.NPeers); got >= want {
+		if n, err := ln.nodes[i].peers(); err == nil {
+			if got = n; got >= want {
 				return
 			}
 		}
@@ -482,20 +429,8 @@ func (ln *localnet) signedBlocks(i, via int, from, to int64) []int64 {
 	addr := ln.consensusAddressFromKey(i)
 	var heights []int64
 	for h := from; h <= to; h++ {
-		var res struct {
-			SignedHeader struct {
-				Commit struct {
-					Signatures []struct {
-						ValidatorAddress string `json:"validator_address"`
-					} `json:"signatures"`
-				} `json:"commit"`
-			} `json:"signed_header"`
-		}
-		if err := ln.nodes[via].rpc("commit?height="+itoa(h), &res); err != nil {
-			ln.t.Fatal(err)
-		}
-		for _, sig := range res.SignedHeader.Commit.Signatures {
-			if strings.EqualFold(sig.ValidatorAddress, addr) {
+		for _, signer := range ln.nodes[via].commitSigners(h) {
+			if strings.EqualFold(signer, addr) {
 				heights = append(heights, h)
 				break
 			}

@@ -1,21 +1,18 @@
 package system
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 )
 
 // ports are the loopback ports one node listens on: CometBFT, Cosmos and the
@@ -48,9 +45,15 @@ type node struct {
 	t     testing.TB
 	home  string
 	ports ports
-	proc  *exec.Cmd
-	done  chan error
-	log   *os.File
+	// chainID goes on every tx command that does not name one ("" leaves
+	// it to the home's client.toml, as the devnet's is).
+	chainID string
+	proc    *exec.Cmd
+	done    chan error
+	log     *os.File
+
+	cometOnce   sync.Once
+	cometClient *rpchttp.HTTP
 }
 
 func newNode(t testing.TB, home string) *node {
@@ -123,103 +126,6 @@ func (n *node) logTail() string {
 		raw = raw[len(raw)-4000:]
 	}
 	return string(raw)
-}
-
-// cli runs an aitbcd client command against this node and returns stdout.
-func (n *node) cli(args ...string) (string, error) {
-	n.t.Helper()
-	args = append(args, "--home", n.home)
-	if isNodeCommand(args[0]) {
-		args = append(args, "--node", n.rpcAddr())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, aitbcdBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		return stdout.String(), fmt.Errorf("aitbcd %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
-}
-
-func (n *node) mustCLI(args ...string) string {
-	n.t.Helper()
-	out, err := n.cli(args...)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	return out
-}
-
-func isNodeCommand(name string) bool {
-	return name == "tx" || name == "q" || name == "query" || name == "status"
-}
-
-// rpc GETs a CometBFT RPC endpoint and decodes its "result".
-func (n *node) rpc(path string, result any) error {
-	client := http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/%s", n.ports.RPC, path))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var envelope struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Message string `json:"message"`
-			Data    string `json:"data"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(body, &envelope); err != nil {
-		return fmt.Errorf("GET %s: %v: %s", path, err, body)
-	}
-	if envelope.Error != nil {
-		return fmt.Errorf("GET %s: %s: %s", path, envelope.Error.Message, envelope.Error.Data)
-	}
-	return json.Unmarshal(envelope.Result, result)
-}
-
-// height is the node's latest committed height, from CometBFT RPC /status.
-func (n *node) height() (int64, error) {
-	var status struct {
-		SyncInfo struct {
-			LatestBlockHeight string `json:"latest_block_height"`
-		} `json:"sync_info"`
-	}
-	if err := n.rpc("status", &status); err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(status.SyncInfo.LatestBlockHeight, 10, 64)
-}
-
-// waitForHeight polls until the node has committed height h.
-func (n *node) waitForHeight(h int64, within time.Duration) int64 {
-	n.t.Helper()
-	deadline := time.Now().Add(within)
-	var last int64
-	var lastErr error
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-n.done:
-			n.done <- err
-			n.t.Fatalf("node exited while waiting for height %d: %v\n%s", h, err, n.logTail())
-		default:
-		}
-		got, err := n.height()
-		if err == nil && got >= h {
-			return got
-		}
-		last, lastErr = got, err
-		time.Sleep(200 * time.Millisecond)
-	}
-	n.t.Fatalf("height %d not reached within %s (last %d, %v)\n%s", h, within, last, lastErr, n.logTail())
-	return 0
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }

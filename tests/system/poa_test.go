@@ -18,9 +18,7 @@ import (
 // CheckTx's result, and, when it entered the mempool, its block result.
 func (ln *localnet) poaTx(i int, from string, args ...string) (txResult, includedTx) {
 	ln.t.Helper()
-	args = append(append([]string{"tx"}, args...), "--from", from, "--fees", computeFee, "--gas", "400000", "-y",
-		"--output", "json", "--keyring-backend", "test", "--chain-id", localnetChainID)
-	res := parseTxResult(ln.t, ln.nodes[i].mustCLI(args...))
+	res := ln.nodes[i].mustBroadcast(from, args...)
 	if res.Code != 0 {
 		return res, includedTx{}
 	}
@@ -41,7 +39,7 @@ func (ln *localnet) mustPoaTx(i int, from string, args ...string) includedTx {
 func (ln *localnet) setGenesisPoaAdmin(admin string) {
 	ln.t.Helper()
 	for _, n := range ln.nodes {
-		n.editGenesisParams("poa", map[string]any{"admin": admin})
+		n.modifyGenesis(withPoaAdmin(admin))
 	}
 }
 
@@ -65,7 +63,7 @@ func (ln *localnet) checkBlockGaps() {
 // delegation are rejected with clear errors.
 func TestPoaAuthorityManagesValidators(t *testing.T) {
 	ln := createLocalnet(t, localnetOptions{Validators: 3, FullNodes: 1})
-	admin := strings.TrimSpace(ln.nodes[0].mustCLI("keys", "show", "alice", "-a", "--keyring-backend", "test"))
+	admin := strings.TrimSpace(ln.nodes[0].mustCLI("keys", "show", "alice", "-a"))
 	ln.setGenesisPoaAdmin(admin)
 	ln.startAll()
 	ln.waitAllHeight(2, 3*time.Minute)
@@ -83,7 +81,7 @@ func TestPoaAuthorityManagesValidators(t *testing.T) {
 		t.Fatalf("x/poa params %+v, want POA with admin %s", params.Params, admin)
 	}
 
-	newPubKey, newOperator := ln.consensusPubKey(3), ln.operator[3]
+	newPubKey, newOperator := ln.consensusPubKey(3), ln.operator(3)
 
 	t.Run("a stranger cannot add a validator", func(t *testing.T) {
 		_, included := ln.poaTx(0, "bob", "poa", "add-validator", newOperator, newPubKey, "100000", "node3", "--no-proposal")
@@ -203,5 +201,5 @@ func TestPoaGovernanceSwitchToPoS(t *testing.T) {
 // validatorOperator is the aitvaloper address of a key in node n's keyring.
 func validatorOperator(t *testing.T, n *node, key string) string {
 	t.Helper()
-	return strings.TrimSpace(n.mustCLI("keys", "show", key, "--bech", "val", "-a", "--keyring-backend", "test"))
+	return strings.TrimSpace(n.mustCLI("keys", "show", key, "--bech", "val", "-a"))
 }

@@ -96,17 +96,7 @@ func committedTPS(b *testing.B, mode string, total int) (float64, time.Duration)
 	for committed < total && time.Now().Before(deadline) {
 		n.waitForHeight(h+1, 60*time.Second)
 		h++
-		var res struct {
-			Block struct {
-				Data struct {
-					Txs []string `json:"txs"`
-				} `json:"data"`
-			} `json:"block"`
-		}
-		if err := n.rpc("block?height="+itoa(h), &res); err != nil {
-			b.Fatal(err)
-		}
-		if k := len(res.Block.Data.Txs); k > 0 {
+		if k := len(n.block(h).Block.Txs); k > 0 {
 			committed += k
 			last = h
 		}
