@@ -31,6 +31,7 @@ func initChain(t testing.TB) *node {
 }
 
 func TestInitWritesDeliberateGenesisAndConfig(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := initChain(t)
 	raw, err := os.ReadFile(filepath.Join(n.home, "config", "genesis.json"))
 	if err != nil {
@@ -89,6 +90,7 @@ func TestInitWritesDeliberateGenesisAndConfig(t *testing.T) {
 // TestChainLifecycle: blocks, a transfer seen through the CLI and CometBFT RPC,
 // rejected bad transactions, and a SIGTERM restart that keeps every balance.
 func TestChainLifecycle(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := initChain(t)
 	startArgs := append([]string{"start", "--home", n.home}, n.startArgs()...)
 	n.start(nil, startArgs...)

@@ -47,6 +47,7 @@ func sha256Hex(s string) string { h := sha256.Sum256([]byte(s)); return hex.Enco
 // then a job times out and is refunded while the provider is slashed.
 // Every balance is checked to the uait.
 func TestComputeLifecycle(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := initChain(t)
 	n.mustCLI("keys", "add", "worker")
 	n.modifyGenesis(withComputeParams(marketTestParams))

@@ -21,6 +21,7 @@ const (
 // and resumed after, height 5 soon after start, a CLI transfer visible within
 // two blocks, and a kill -9 that loses no committed balance.
 func TestDevnet(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := newNode(t, filepath.Join(t.TempDir(), "devnet"))
 
 	if out := n.mustCLI("devnet", "--no-start"); !strings.Contains(out, "(created)") {

@@ -28,8 +28,8 @@ package system
 //     the problem, and the signer is charged nothing.
 //
 // After all of it the chain still advances and the node log holds no
-// "panic" and no "CONSENSUS FAILURE". The connection flood of issue 13 is
-// its own test.
+// "panic" and no "CONSENSUS FAILURE". The connection flood is its own test
+// (TestConnectionFloodCannotHaltTheValidator).
 
 import (
 	"bytes"
@@ -416,8 +416,7 @@ func testHostileWSFrames(t *testing.T, n *node) {
 		w.frame(true, 0x1, true, []byte("{\"action\":\"ping\",\"x\":\"\xff\xfe\"}"))
 		f, err := w.nextClose(10 * time.Second)
 		if err != nil || f.closeCode() != 1007 {
-			t.Fatalf("invalid UTF-8 in a text frame: close %d %q (%v), want close 1007 (RFC 6455 8.1; issue 13 item 6, "+
-				"being added to facade/ws by another change)", f.closeCode(), f.payload[min(2, len(f.payload)):], err)
+			t.Fatalf("invalid UTF-8 in a text frame: close %d %q (%v), want close 1007 (RFC 6455 8.1)", f.closeCode(), f.payload[min(2, len(f.payload)):], err)
 		}
 	})
 	t.Run("invalid UTF-8 in a close reason", func(t *testing.T) {

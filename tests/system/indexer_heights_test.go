@@ -13,6 +13,7 @@ import (
 // yet (CometBFT stores a block before executing it), so neither it nor
 // CometBFT logs "could not find results for height".
 func TestIndexerAsksOnlyForStoredResults(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := newNode(t, filepath.Join(t.TempDir(), "devnet"))
 	n.mustCLI("devnet", "--no-start")
 	// The default 1s block time: there the old indexer hit the window every 5-10 blocks.

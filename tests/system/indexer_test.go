@@ -174,6 +174,7 @@ func hasAttr(evs []indexer.EventRecord, typ, key, value string) bool {
 // `index run` against the node's RPC builds the same index on its own, and
 // `index rebuild --from` re-indexes in place.
 func TestIndexerSQLite(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := initChain(t)
 	env := []string{"DATABASE_URL="}
 	startArgs := append([]string{"start", "--home", n.home}, n.startArgs()...)
@@ -406,6 +407,7 @@ func TestIndexerPostgres(t *testing.T) {
 // TestIndexerBadDatabaseURL: a DATABASE_URL (or app.toml setting) that is
 // not a usable database fails start-up with a message naming the setting.
 func TestIndexerBadDatabaseURL(t *testing.T) {
+	t.Parallel() // its own network; runs beside the others
 	n := initChain(t)
 	startArgs := append([]string{"start", "--home", n.home}, n.startArgs()...)
 	run := func(env []string, args []string) (string, error) {

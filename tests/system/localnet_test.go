@@ -11,11 +11,11 @@ import (
 	"time"
 )
 
-// maxBlockGap is the longest pause between blocks issue 3 allows outside the
+// maxBlockGap is the longest pause between blocks the localnet may take outside the
 // deliberate loss of quorum, checked from block header times.
 const maxBlockGap = 10 * time.Second
 
-// TestLocalnetFaults is issue 3's test 3 on a 4-validator localnet of the
+// TestLocalnetFaults runs on a 4-validator localnet of the
 // real binary: kill -9 one validator and blocks keep coming; restart it and it
 // catches up; stop two of four and no block is made (no 2/3 of the power);
 // bring one back and blocks resume. At the end every node has the same block

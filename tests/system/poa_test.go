@@ -56,7 +56,7 @@ func (ln *localnet) checkBlockGaps() {
 	}
 }
 
-// TestPoaAuthorityManagesValidators is issue 3's test 1: in POA mode with 3
+// TestPoaAuthorityManagesValidators: in POA mode with 3
 // genesis validators and a full node, the authority (here params.admin)
 // adds the full node as a validator, which then signs blocks, and removes a
 // genesis validator, which leaves the set; a stranger's attempt and a
@@ -125,7 +125,7 @@ func TestPoaAuthorityManagesValidators(t *testing.T) {
 	ln.checkNoFork(h + 3)
 }
 
-// TestPoaGovernanceSwitchToPoS is issue 3's test 2: a governance proposal
+// TestPoaGovernanceSwitchToPoS: a governance proposal
 // switches the chain from POA to POS with no halt; afterwards a new operator
 // creates a validator with its own stake and enters the set.
 func TestPoaGovernanceSwitchToPoS(t *testing.T) {
