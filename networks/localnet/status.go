@@ -47,7 +47,7 @@ type NodeStatus struct {
 func (l *Network) Status(ctx context.Context) Status {
 	st := Status{ChainID: l.ChainID, Dir: l.dir, ConsensusMode: string(l.ConsensusMode)}
 	var valSet map[string]int64
-	var valSetErr error = errors.New("no node answers")
+	valSetErr := errors.New("no node answers")
 	for i, n := range l.Nodes {
 		ns := NodeStatus{Name: n.Name, Role: n.Role, Process: "stopped", Validator: "unknown",
 			RPC: fmt.Sprintf("http://127.0.0.1:%d", n.Ports.RPC)}

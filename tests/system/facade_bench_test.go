@@ -138,7 +138,9 @@ func benchFanOut(b *testing.B, n *node, subs, blocks int) {
 				continue
 			}
 			var h int64
-			fmt.Sscan(msg.Result.Data.Value.Header.Height, &h)
+			if _, err := fmt.Sscan(msg.Result.Data.Value.Header.Height, &h); err != nil {
+				continue
+			}
 			mu.Lock()
 			cometAt[h] = now
 			mu.Unlock()

@@ -657,7 +657,9 @@ func testFacadeMetrics(t *testing.T, n *node) {
 	var blocks float64
 	for _, line := range strings.Split(text, "\n") {
 		if strings.HasPrefix(line, "blockchain_blocks_total ") {
-			fmt.Sscan(strings.TrimPrefix(line, "blockchain_blocks_total "), &blocks)
+			if _, err := fmt.Sscan(strings.TrimPrefix(line, "blockchain_blocks_total "), &blocks); err != nil {
+				t.Errorf("blockchain_blocks_total line %q: %v", line, err)
+			}
 		}
 	}
 	if blocks < 3 {

@@ -383,11 +383,11 @@ func testHostileWSFrames(t *testing.T, n *node) {
 		{"unmasked client frame", func(w *wsRaw) { w.frame(true, 0x1, false, []byte(`{"action":"ping"}`)) }, 1002},
 		{"RSV bits set", func(w *wsRaw) {
 			// 0xf1: FIN, RSV1-3 and text; no extension was negotiated.
-			w.conn.Write([]byte{0xf1, 0x80, 0, 0, 0, 0})
+			_, _ = w.conn.Write([]byte{0xf1, 0x80, 0, 0, 0, 0})
 		}, 1002},
 		{"64 kB text frame", func(w *wsRaw) { w.text(strings.Repeat("a", 64<<10)) }, 1009},
 		{"frame declaring 2^62 bytes", func(w *wsRaw) {
-			w.conn.Write([]byte{0x81, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+			_, _ = w.conn.Write([]byte{0x81, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
 		}, 1009},
 		{"fragmented ping", func(w *wsRaw) { w.frame(false, 0x9, true, []byte("a")); w.frame(true, 0x0, true, []byte("b")) }, 1002},
 		{"ping of 200 bytes", func(w *wsRaw) { w.frame(true, 0x9, true, bytes.Repeat([]byte("p"), 200)) }, 1002},

@@ -80,16 +80,6 @@ func createLocalnet(t *testing.T, opts localnetOptions) *localnet {
 	return loadLocalnet(t, dir, opts.Env)
 }
 
-// startLocalnet creates a localnet, starts every node and waits until all
-// of them have committed height 2.
-func startLocalnet(t *testing.T, opts localnetOptions) *localnet {
-	t.Helper()
-	ln := createLocalnet(t, opts)
-	ln.startAll()
-	ln.waitAllHeight(2, 3*time.Minute)
-	return ln
-}
-
 // loadLocalnet reads dir/localnet.json into the harness's view of the network.
 func loadLocalnet(t *testing.T, dir string, env []string) *localnet {
 	t.Helper()
@@ -192,13 +182,6 @@ func (ln *localnet) stopNode(i int) {
 	if err := ln.nodes[i].stop(syscall.SIGTERM); err != nil {
 		ln.t.Fatalf("node%d: SIGTERM: %v\n%s", i, err, ln.nodes[i].logTail())
 	}
-}
-
-// restartNode stops node i with SIGTERM and starts it again.
-func (ln *localnet) restartNode(i int) {
-	ln.t.Helper()
-	ln.stopNode(i)
-	ln.startNode(i)
 }
 
 // running reports whether the test has node i's process running.

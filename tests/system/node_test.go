@@ -97,7 +97,7 @@ func (n *node) start(extraEnv []string, args ...string) {
 	n.proc, n.log = cmd, logFile
 	n.done = make(chan error, 1)
 	go func() { n.done <- cmd.Wait() }()
-	n.t.Cleanup(func() { n.stop(syscall.SIGKILL) })
+	n.t.Cleanup(func() { _ = n.stop(syscall.SIGKILL) }) // best effort: the test may have stopped it
 }
 
 // stop sends sig to the node and waits for it to exit.
