@@ -14,8 +14,9 @@ import (
 )
 
 // preSplitCommitFile names the commit of the last binary built before the
-// app's keepers moved into app/keepers (issue 14): the chain it makes must
-// resume, and replay from genesis, under today's binary.
+// app's keepers moved into app/keepers and its orders into app/modules.go:
+// the chain it makes must resume, and replay from genesis, under today's
+// binary.
 const preSplitCommitFile = "testdata/pre-split.commit"
 
 // oldBinary builds aitbcd at the commit recorded in file, with
@@ -93,12 +94,7 @@ func TestPreSplitChainResumesAndReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Code != 0 {
-		t.Fatalf("bank send rejected: code %d: %s", res.Code, res.RawLog)
-	}
-	if tx := n.waitForTx(res.TxHash, 30*time.Second); tx.Code != 0 {
-		t.Fatalf("bank send failed in block %d: code %d: %s", tx.Height, tx.Code, tx.Log)
-	}
+	n.awaitTxCommitted(res, 30*time.Second)
 	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
 	n.tx("bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b",
 		"--endpoint", "https://gpu.example/v1")
@@ -135,12 +131,7 @@ func TestPreSplitChainResumesAndReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Code != 0 {
-		t.Fatalf("bank send on the resumed chain rejected: code %d: %s", res.Code, res.RawLog)
-	}
-	if tx := n.waitForTx(res.TxHash, 30*time.Second); tx.Code != 0 {
-		t.Fatalf("bank send on the resumed chain failed in block %d: code %d: %s", tx.Height, tx.Code, tx.Log)
-	}
+	n.awaitTxCommitted(res, 30*time.Second) // on the resumed chain
 	resumedState := read()
 	if err := n.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("stopping the resumed node: %v\n%s", err, n.logTail())
