@@ -183,6 +183,11 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	}
 	app.SetAnteHandler(anteHandler)
 
+	app.setUpgradeHandlers()
+	if err := app.setUpgradeStoreLoader(); err != nil {
+		panic(err)
+	}
+
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {
 			panic(fmt.Errorf("loading latest version: %w", err))

@@ -188,9 +188,9 @@ type ComputeStats struct {
 	JobsByState              map[string]int
 }
 
-// ComputeStats counts providers and jobs by state and reads the escrow
-// totals. Counting pages through the indexes: fine for a metrics poll, not
-// for a request path.
+// ComputeStats reads the escrow totals and the counters x/compute keeps
+// of jobs by state and of providers: two queries per poll, whatever the
+// number of jobs.
 func (n *Node) ComputeStats(ctx context.Context) (ComputeStats, error) {
 	out := ComputeStats{JobsByState: map[string]int{}}
 	esc, err := n.compute.EscrowTotals(ctx, &computetypes.QueryEscrowTotalsRequest{})
@@ -199,46 +199,13 @@ func (n *Node) ComputeStats(ctx context.Context) (ComputeStats, error) {
 	}
 	out.JobEscrow, _ = strconv.ParseFloat(esc.JobEscrow.String(), 64)
 	out.ProviderBonds, _ = strconv.ParseFloat(esc.ProviderBonds.String(), 64)
-	count := func(list func(*query.PageRequest) (int, *query.PageResponse, error)) (int, error) {
-		total, key := 0, []byte(nil)
-		for {
-			// The chain's largest page: the fewest round trips per poll.
-			got, page, err := list(&query.PageRequest{Key: key, Limit: computetypes.MaxPageLimit})
-			if err != nil {
-				return 0, err
-			}
-			total += got
-			if page == nil || len(page.NextKey) == 0 {
-				return total, nil
-			}
-			key = page.NextKey
-		}
-	}
-	if out.Providers, err = count(func(p *query.PageRequest) (int, *query.PageResponse, error) {
-		res, err := n.compute.Providers(ctx, &computetypes.QueryProvidersRequest{Pagination: p})
-		if err != nil {
-			return 0, nil, err
-		}
-		return len(res.Providers), res.Pagination, nil
-	}); err != nil {
+	counts, err := n.compute.Counts(ctx, &computetypes.QueryCountsRequest{})
+	if err != nil {
 		return out, err
 	}
-	for v, name := range computetypes.JobState_name {
-		if v == 0 {
-			continue
-		}
-		state := computetypes.JobState(v)
-		c, err := count(func(p *query.PageRequest) (int, *query.PageResponse, error) {
-			res, err := n.compute.Jobs(ctx, &computetypes.QueryJobsRequest{State: state, Pagination: p})
-			if err != nil {
-				return 0, nil, err
-			}
-			return len(res.Jobs), res.Pagination, nil
-		})
-		if err != nil {
-			return out, err
-		}
-		out.JobsByState[strings.ToLower(strings.TrimPrefix(name, "JOB_STATE_"))] = c
+	out.Providers = int(counts.Providers)
+	for _, c := range counts.JobsByState {
+		out.JobsByState[c.State.ShortName()] = int(c.Count)
 	}
 	return out, nil
 }

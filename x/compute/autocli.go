@@ -34,6 +34,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "Provider", Use: "provider [owner]", Short: "Show a provider", PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}}},
 				{RpcMethod: "Providers", Use: "providers", Short: "List providers"},
 				{RpcMethod: "EscrowTotals", Use: "escrow-totals", Short: "Show the escrow and bonds the module holds"},
+				{RpcMethod: "Counts", Use: "counts", Short: "Show how many jobs are in each state, and how many providers there are"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

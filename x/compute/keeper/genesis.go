@@ -33,16 +33,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		}
 	}
 	for _, j := range gs.Jobs {
-		if err := k.saveJob(ctx, nil, j); err != nil {
+		if err := k.Jobs.Set(ctx, j.Id, j); err != nil {
 			return err
 		}
-		client, err := sdk.AccAddressFromBech32(j.Client)
-		if err != nil {
-			return err
-		}
-		if err := k.JobsByClient.Set(ctx, collections.Join(client, j.Id)); err != nil {
-			return err
-		}
+		var err error
 		switch j.State {
 		case types.JobOpen, types.JobAssigned:
 			err = k.Deadlines.Set(ctx, collections.Join(j.DeadlineHeight, j.Id))

@@ -48,12 +48,12 @@ type Keeper struct {
 
 	Schema         collections.Schema
 	Params         collections.Item[types.Params]
-	Providers      collections.Map[sdk.AccAddress, types.Provider]
-	Jobs           collections.Map[uint64, types.Job]
-	NextJobID      collections.Sequence
-	JobsByClient   collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	JobsByProvider collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	JobsByState    collections.KeySet[collections.Pair[int32, uint64]]
+	// Providers and Jobs keep their indexes and counters themselves (indexes.go).
+	Providers *collections.IndexedMap[sdk.AccAddress, types.Provider, ProviderIndexes]
+	Jobs      *collections.IndexedMap[uint64, types.Job, JobIndexes]
+	// JobCounts is the number of jobs in each state, kept by Jobs' state index.
+	JobCounts collections.Map[int32, uint64]
+	NextJobID collections.Sequence
 	// Deadlines holds open and assigned jobs by deadline height.
 	Deadlines collections.KeySet[collections.Pair[int64, uint64]]
 	// Settlements holds delivered jobs by the height their dispute window closes.
@@ -79,17 +79,13 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 		panic("x/compute module account has not been set")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
-	pairAddrID := collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)
+	jobCounts := collections.NewMap(sb, types.JobCountsPrefix, "job_counts", collections.Int32Key, collections.Uint64Value)
 	k := Keeper{
 		cdc: cdc, storeService: storeService, authority: authority, denom: denom, feeCollector: feeCollector,
 		bank: bk, account: ak,
 		Params:         collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Providers:      collections.NewMap(sb, types.ProvidersPrefix, "providers", sdk.AccAddressKey, codec.CollValue[types.Provider](cdc)),
-		Jobs:           collections.NewMap(sb, types.JobsPrefix, "jobs", collections.Uint64Key, codec.CollValue[types.Job](cdc)),
+		JobCounts:      jobCounts,
 		NextJobID:      collections.NewSequence(sb, types.NextJobIDKey, "next_job_id"),
-		JobsByClient:   collections.NewKeySet(sb, types.JobsByClientPrefix, "jobs_by_client", pairAddrID),
-		JobsByProvider: collections.NewKeySet(sb, types.JobsByProvPrefix, "jobs_by_provider", pairAddrID),
-		JobsByState:    collections.NewKeySet(sb, types.JobsByStatePrefix, "jobs_by_state", collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key)),
 		Deadlines:      collections.NewKeySet(sb, types.DeadlinesPrefix, "deadlines", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		Settlements:    collections.NewKeySet(sb, types.SettlementsPrefix, "settlements", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		BondReleases:   collections.NewKeySet(sb, types.BondReleasesPrefix, "bond_releases", collections.PairKeyCodec(collections.Int64Key, sdk.AccAddressKey)),
@@ -97,6 +93,13 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 		TotalBonds:     collections.NewItem(sb, types.TotalBondsKey, "total_bonds", sdk.IntValue),
 		MintedInBlock:  collections.NewMap(sb, types.MintedInBlockPrefix, "minted_in_block", collections.Int64Key, sdk.IntValue),
 	}
+	k.Jobs = collections.NewIndexedMap(sb, types.JobsPrefix, "jobs", collections.Uint64Key,
+		codec.CollValue[types.Job](cdc), newJobIndexes(sb, &jobCounts))
+	k.Providers = collections.NewIndexedMap(sb, types.ProvidersPrefix, "providers", sdk.AccAddressKey,
+		codec.CollValue[types.Provider](cdc), ProviderIndexes{Count: entryCounter[sdk.AccAddress, types.Provider]{
+			total: collections.NewItem(sb, types.ProviderCountKey, "provider_count", collections.Uint64Value),
+			name:  "provider_count",
+		}})
 	schema, err := sb.Build()
 	if err != nil {
 		panic(err)
@@ -124,29 +127,6 @@ func (k Keeper) GetProvider(ctx context.Context, owner sdk.AccAddress) (types.Pr
 		return p, types.ErrProviderNotFound.Wrap(owner.String())
 	}
 	return p, err
-}
-
-// saveJob writes job and moves its index entries from old's state to its own.
-// old is nil for a new job.
-func (k Keeper) saveJob(ctx context.Context, old *types.Job, job types.Job) error {
-	if old != nil && old.State != job.State {
-		if err := k.JobsByState.Remove(ctx, collections.Join(int32(old.State), job.Id)); err != nil {
-			return err
-		}
-	}
-	if err := k.JobsByState.Set(ctx, collections.Join(int32(job.State), job.Id)); err != nil {
-		return err
-	}
-	if job.Provider != "" && (old == nil || old.Provider == "") {
-		provider, err := sdk.AccAddressFromBech32(job.Provider)
-		if err != nil {
-			return err
-		}
-		if err := k.JobsByProvider.Set(ctx, collections.Join(provider, job.Id)); err != nil {
-			return err
-		}
-	}
-	return k.Jobs.Set(ctx, job.Id, job)
 }
 
 // addTotal adds delta (which may be negative) to a running total.
@@ -183,7 +163,7 @@ func (k Keeper) pay(ctx context.Context, addr string, amount sdkmath.Int) error 
 
 // CheckInvariants verifies that the module account holds exactly the escrow
 // of unfinished jobs plus the provider bonds, and that the running totals
-// match the jobs and providers. Tests run it after every step.
+// and the counters match the jobs and providers. Tests run it after every step.
 func (k Keeper) CheckInvariants(ctx context.Context) error {
 	escrow, bonds := sdkmath.ZeroInt(), sdkmath.ZeroInt()
 	if err := k.Jobs.Walk(ctx, nil, func(_ uint64, j types.Job) (bool, error) {
@@ -215,5 +195,5 @@ func (k Keeper) CheckInvariants(ctx context.Context) error {
 	if !balance.Equal(escrow.Add(bonds)) {
 		return types.ErrInsufficientEscrow.Wrapf("module holds %s, escrow %s + bonds %s = %s", balance, escrow, bonds, escrow.Add(bonds))
 	}
-	return nil
+	return k.checkCounts(ctx)
 }

@@ -185,10 +185,7 @@ func (s msgServer) SubmitJob(ctx context.Context, msg *types.MsgSubmitJob) (*typ
 		DeadlineHeight: h + int64(msg.DeadlineBlocks), PreferredProvider: msg.PreferredProvider,
 		PricePerUnit: sdkmath.ZeroInt(), State: types.JobOpen,
 	}
-	if err := s.saveJob(ctx, nil, job); err != nil {
-		return nil, err
-	}
-	if err := s.JobsByClient.Set(ctx, collections.Join(client, id)); err != nil {
+	if err := s.Jobs.Set(ctx, job.Id, job); err != nil {
 		return nil, err
 	}
 	if err := s.Deadlines.Set(ctx, collections.Join(job.DeadlineHeight, id)); err != nil {
@@ -267,9 +264,8 @@ func (s msgServer) AcceptJob(ctx context.Context, msg *types.MsgAcceptJob) (*typ
 	case provider.PricePerUnit.GT(job.MaxPricePerUnit):
 		return nil, types.ErrPriceTooHigh.Wrapf("price %s above the job's %s", provider.PricePerUnit, job.MaxPricePerUnit)
 	}
-	old := job
 	job.Provider, job.PricePerUnit, job.State = msg.Provider, provider.PricePerUnit, types.JobAssigned
-	if err := s.saveJob(ctx, &old, job); err != nil {
+	if err := s.Jobs.Set(ctx, job.Id, job); err != nil {
 		return nil, err
 	}
 	provider.ActiveJobs++
@@ -339,12 +335,11 @@ func (s msgServer) SubmitReceipt(ctx context.Context, msg *types.MsgSubmitReceip
 		return nil, types.ErrInvalidAttestation.Wrapf("%d attestations, %d required", len(attested), params.RequiredAttestations)
 	}
 
-	old := job
 	h := sdkCtx.BlockHeight()
 	job.Receipt = &types.Receipt{OutputHash: msg.OutputHash, ComputeUnits: msg.ComputeUnits, Signature: msg.Signature, Attestations: msg.Attestations, Height: h}
 	job.State = types.JobDelivered
 	job.SettleHeight = h + int64(params.DisputeWindowBlocks)
-	if err := s.saveJob(ctx, &old, job); err != nil {
+	if err := s.Jobs.Set(ctx, job.Id, job); err != nil {
 		return nil, err
 	}
 	if err := s.Deadlines.Remove(ctx, collections.Join(job.DeadlineHeight, job.Id)); err != nil {
@@ -372,9 +367,8 @@ func (s msgServer) DisputeJob(ctx context.Context, msg *types.MsgDisputeJob) (*t
 	if height(ctx) >= job.SettleHeight {
 		return nil, types.ErrDisputeWindowClosed.Wrapf("job %d's window closed at height %d", job.Id, job.SettleHeight)
 	}
-	old := job
 	job.State, job.DisputeReason = types.JobDisputed, msg.Reason
-	if err := s.saveJob(ctx, &old, job); err != nil {
+	if err := s.Jobs.Set(ctx, job.Id, job); err != nil {
 		return nil, err
 	}
 	if err := s.Settlements.Remove(ctx, collections.Join(job.SettleHeight, job.Id)); err != nil {

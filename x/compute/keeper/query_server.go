@@ -109,9 +109,9 @@ func (q queryServer) Jobs(ctx context.Context, req *types.QueryJobsRequest) (*ty
 	)
 	switch {
 	case req.Client != "" || req.Provider != "":
-		field, addrStr, index := "client", req.Client, q.JobsByClient
+		field, addrStr, index := "client", req.Client, q.Keeper.Jobs.Indexes.Client.Keys
 		if req.Provider != "" {
-			field, addrStr, index = "provider", req.Provider, q.JobsByProvider
+			field, addrStr, index = "provider", req.Provider, q.Keeper.Jobs.Indexes.Provider.Keys
 		}
 		addr, aerr := accAddr(field, addrStr)
 		if aerr != nil {
@@ -123,7 +123,7 @@ func (q queryServer) Jobs(ctx context.Context, req *types.QueryJobsRequest) (*ty
 			},
 			query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](addr))
 	case req.State != types.JobStateUnspecified:
-		jobs, page, err = query.CollectionPaginate(ctx, q.JobsByState, pageReq,
+		jobs, page, err = query.CollectionPaginate(ctx, q.Keeper.Jobs.Indexes.State.Keys, pageReq,
 			func(key collections.Pair[int32, uint64], _ collections.NoValue) (types.Job, error) {
 				return load(key.K2())
 			},
@@ -185,4 +185,15 @@ func (q queryServer) EscrowTotals(ctx context.Context, _ *types.QueryEscrowTotal
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryEscrowTotalsResponse{JobEscrow: escrow, ProviderBonds: bonds}, nil
+}
+
+func (q queryServer) Counts(ctx context.Context, req *types.QueryCountsRequest) (*types.QueryCountsResponse, error) {
+	if req == nil {
+		return nil, badRequest("empty request")
+	}
+	c, err := q.Keeper.StoredCounts(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryCountsResponse{JobsByState: c.JobsByState, Providers: c.Providers}, nil
 }

@@ -102,7 +102,7 @@ func (k Keeper) closeJob(ctx context.Context, job types.Job, state types.JobStat
 func (k Keeper) finish(ctx context.Context, job types.Job, state types.JobState) error {
 	old := job
 	job.State = state
-	if err := k.saveJob(ctx, &old, job); err != nil {
+	if err := k.Jobs.Set(ctx, job.Id, job); err != nil {
 		return err
 	}
 	if err := addTotal(ctx, k.TotalEscrow, job.Escrow.Neg()); err != nil {

@@ -47,4 +47,8 @@ var (
 	TotalEscrowKey      = collections.NewPrefix(10)
 	TotalBondsKey       = collections.NewPrefix(11)
 	MintedInBlockPrefix = collections.NewPrefix(12)
+	// Since consensus version 2 (the v2 upgrade): counters kept by the job
+	// and provider indexes, so that counting costs one read, not a walk.
+	JobCountsPrefix  = collections.NewPrefix(13)
+	ProviderCountKey = collections.NewPrefix(14)
 )
