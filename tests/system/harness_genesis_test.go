@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cosmos/gogoproto/proto"
 
@@ -11,6 +12,8 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 
 	"github.com/aitbc/chain/app"
 	computetypes "github.com/aitbc/chain/x/compute/types"
@@ -96,4 +99,14 @@ func marketTestParams(p *computetypes.Params) {
 	p.TimeoutSlashBps = 500
 	p.ProtocolFeeBps = 200
 	p.MinProviderBond = sdkmath.NewInt(100_000_000)
+}
+
+// withGovVotingPeriods sets gov's voting (and deposit) period and its
+// expedited voting period.
+func withGovVotingPeriods(voting, expedited time.Duration) genesisMutator {
+	return func(t testing.TB, cdc codec.JSONCodec, _ *genutiltypes.AppGenesis, appState map[string]json.RawMessage) {
+		editModuleGenesis(t, cdc, appState, govtypes.ModuleName, &govv1.GenesisState{}, func(s *govv1.GenesisState) {
+			s.Params.VotingPeriod, s.Params.MaxDepositPeriod, s.Params.ExpeditedVotingPeriod = &voting, &voting, &expedited
+		})
+	}
 }
