@@ -46,8 +46,8 @@ type Keeper struct {
 	bank    BankKeeper
 	account AccountKeeper
 
-	Schema         collections.Schema
-	Params         collections.Item[types.Params]
+	Schema collections.Schema
+	Params collections.Item[types.Params]
 	// Providers and Jobs keep their indexes and counters themselves (indexes.go).
 	Providers *collections.IndexedMap[sdk.AccAddress, types.Provider, ProviderIndexes]
 	Jobs      *collections.IndexedMap[uint64, types.Job, JobIndexes]
@@ -83,15 +83,15 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 	k := Keeper{
 		cdc: cdc, storeService: storeService, authority: authority, denom: denom, feeCollector: feeCollector,
 		bank: bk, account: ak,
-		Params:         collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		JobCounts:      jobCounts,
-		NextJobID:      collections.NewSequence(sb, types.NextJobIDKey, "next_job_id"),
-		Deadlines:      collections.NewKeySet(sb, types.DeadlinesPrefix, "deadlines", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
-		Settlements:    collections.NewKeySet(sb, types.SettlementsPrefix, "settlements", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
-		BondReleases:   collections.NewKeySet(sb, types.BondReleasesPrefix, "bond_releases", collections.PairKeyCodec(collections.Int64Key, sdk.AccAddressKey)),
-		TotalEscrow:    collections.NewItem(sb, types.TotalEscrowKey, "total_escrow", sdk.IntValue),
-		TotalBonds:     collections.NewItem(sb, types.TotalBondsKey, "total_bonds", sdk.IntValue),
-		MintedInBlock:  collections.NewMap(sb, types.MintedInBlockPrefix, "minted_in_block", collections.Int64Key, sdk.IntValue),
+		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		JobCounts:     jobCounts,
+		NextJobID:     collections.NewSequence(sb, types.NextJobIDKey, "next_job_id"),
+		Deadlines:     collections.NewKeySet(sb, types.DeadlinesPrefix, "deadlines", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Settlements:   collections.NewKeySet(sb, types.SettlementsPrefix, "settlements", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		BondReleases:  collections.NewKeySet(sb, types.BondReleasesPrefix, "bond_releases", collections.PairKeyCodec(collections.Int64Key, sdk.AccAddressKey)),
+		TotalEscrow:   collections.NewItem(sb, types.TotalEscrowKey, "total_escrow", sdk.IntValue),
+		TotalBonds:    collections.NewItem(sb, types.TotalBondsKey, "total_bonds", sdk.IntValue),
+		MintedInBlock: collections.NewMap(sb, types.MintedInBlockPrefix, "minted_in_block", collections.Int64Key, sdk.IntValue),
 	}
 	k.Jobs = collections.NewIndexedMap(sb, types.JobsPrefix, "jobs", collections.Uint64Key,
 		codec.CollValue[types.Job](cdc), newJobIndexes(sb, &jobCounts))
