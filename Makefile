@@ -22,9 +22,11 @@ DEVNET_HOME ?= $(HOME)/.aitbcd-devnet
 LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 # VALIDATORS=N and FULL_NODES=K shape a new localnet (defaults 4 and 0);
 # CONSENSUS_MODE=poa|hybrid|pos is read by aitbcd itself.
-LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES))
+# COSMOVISOR=1 runs the nodes under cosmovisor (built into build/tools by `make cosmovisor`).
+LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES)) \
+                 $(if $(COSMOVISOR),--cosmovisor --cosmovisor-bin $(shell scripts/tool.sh cosmovisor))
 
-.PHONY: all build install devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
+.PHONY: all build install cosmovisor devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
 
 all: build
 
@@ -33,6 +35,10 @@ build:
 
 install:
 	go install $(GO_TAGS) -ldflags '$(LDFLAGS)' ./cmd/aitbcd
+
+## cosmovisor: build the pinned cosmovisor (tools/cosmovisor) into build/tools, once per machine.
+cosmovisor:
+	scripts/tool.sh cosmovisor
 
 ## devnet: create (first time) and run ait-devnet-1 in the foreground; Ctrl-C stops it.
 devnet: build

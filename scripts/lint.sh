@@ -1,29 +1,14 @@
 #!/usr/bin/env bash
 # `make lint`: gofmt, go vet, package docs, then golangci-lint with the
 # committed .golangci.yml. golangci-lint is built from the tools/golangci
-# module at the version pinned there into build/tools, once per machine (a
-# few minutes cold); a binary of that version is reused as it is.
+# module at the version pinned there into build/tools by scripts/tool.sh,
+# once per machine (a few minutes cold), and reused while the pin stays.
 #   scripts/lint.sh               lint the tree
 #   scripts/lint.sh --build-only  only make sure build/tools/golangci-lint is there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=$PWD/build/tools/golangci-lint
-version=$(awk '$1 == "github.com/golangci/golangci-lint/v2" { print $2 }' tools/golangci/go.mod)
-if [ -z "$version" ]; then
-  echo "tools/golangci/go.mod pins no github.com/golangci/golangci-lint/v2 version" >&2
-  exit 1
-fi
-if ! "$bin" version 2>/dev/null | grep -q "has version ${version#v} "; then
-  echo "building golangci-lint $version into build/tools (once per machine)" >&2
-  start=$(date +%s)
-  # Built beside it, then renamed: an interrupted build leaves no half binary,
-  # and go build will not overwrite a file that is not one of its own.
-  mkdir -p "$(dirname "$bin")"
-  (cd tools/golangci && go build -o "$bin.new" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
-  mv -f "$bin.new" "$bin"
-  echo "built golangci-lint $version in $(( $(date +%s) - start ))s" >&2
-fi
+bin=$(scripts/tool.sh golangci)
 if [ "${1:-}" = "--build-only" ]; then
   exit 0
 fi

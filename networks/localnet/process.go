@@ -28,13 +28,19 @@ const (
 // NodeEnv), appending its output to node.log in its home and writing its pid
 // to aitbcd.pid. The node outlives this process.
 func (l *Network) StartNode(i int, bin string, env []string) (int, error) {
+	return l.startProcess(i, bin, []string{"start", "--home", l.Home(i)}, env)
+}
+
+// startProcess runs bin with args as node i's process (see StartNode); args
+// must name the node's home, which ProcessRunning looks for.
+func (l *Network) startProcess(i int, bin string, args, env []string) (int, error) {
 	home := l.Home(i)
 	logFile, err := os.OpenFile(filepath.Join(home, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "start", "--home", home)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile // stdin is /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -80,6 +80,13 @@ func (n *node) startArgs() []string {
 // start runs `aitbcd <args>` in the background, logging to home/node.log.
 func (n *node) start(extraEnv []string, args ...string) {
 	n.t.Helper()
+	n.startProgram(aitbcdBin, extraEnv, args...)
+}
+
+// startProgram runs `<bin> <args>` as the node's process (cosmovisor, or an
+// older aitbcd), as start does.
+func (n *node) startProgram(bin string, extraEnv []string, args ...string) {
+	n.t.Helper()
 	if n.proc != nil {
 		n.t.Fatal("node already running")
 	}
@@ -87,7 +94,7 @@ func (n *node) start(extraEnv []string, args ...string) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	cmd := exec.Command(aitbcdBin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

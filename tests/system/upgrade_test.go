@@ -181,39 +181,14 @@ func TestOldReleaseUpgradesToV2ByGovernance(t *testing.T) {
 	if got := read(); got != oldState {
 		t.Fatalf("state read after the upgrade %+v, the old binary wrote %+v", got, oldState)
 	}
-	var versions struct {
-		ModuleVersions []struct {
-			Name    string `json:"name"`
-			Version string `json:"version"`
-		} `json:"module_versions"`
-	}
-	if err := json.Unmarshal([]byte(n.mustCLI("query", "upgrade", "module-versions", "compute", "--output", "json")), &versions); err != nil {
-		t.Fatal(err)
-	}
-	if len(versions.ModuleVersions) != 1 || versions.ModuleVersions[0].Version != "2" {
-		t.Fatalf("x/compute module version after the upgrade: %+v, want 2", versions.ModuleVersions)
+	if v := n.moduleVersion("compute"); v != "2" {
+		t.Fatalf("x/compute module version after the upgrade: %q, want 2", v)
 	}
 	wantCounts := func(want map[string]uint64, providers uint64) {
 		t.Helper()
-		var counts struct {
-			JobsByState []struct {
-				State string `json:"state"`
-				Count string `json:"count"`
-			} `json:"jobs_by_state"`
-			Providers string `json:"providers"`
-		}
-		if err := json.Unmarshal([]byte(n.mustCLI("query", "compute", "counts", "--output", "json")), &counts); err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]uint64{}
-		for _, c := range counts.JobsByState {
-			if c.Count != "" && c.Count != "0" {
-				v, _ := strconv.ParseUint(c.Count, 10, 64)
-				got[c.State] = v
-			}
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) || counts.Providers != strconv.FormatUint(providers, 10) {
-			t.Fatalf("query compute counts: jobs %v providers %s, want %v and %d", got, counts.Providers, want, providers)
+		got, gotProviders := n.computeCounts()
+		if fmt.Sprint(got) != fmt.Sprint(want) || gotProviders != providers {
+			t.Fatalf("query compute counts: jobs %v providers %d, want %v and %d", got, gotProviders, want, providers)
 		}
 	}
 	wantCounts(map[string]uint64{"JOB_STATE_SETTLED": 1, "JOB_STATE_EXPIRED": 1, "JOB_STATE_ASSIGNED": 1}, 1)
@@ -277,6 +252,58 @@ func TestOldReleaseUpgradesToV2ByGovernance(t *testing.T) {
 		t.Fatalf("state after the replay %+v, before it %+v", got, upgradedState)
 	}
 	t.Logf("replayed %d blocks: 1-%d by the old binary, %d-%d by the new one", lastCommitted, planHeight-1, planHeight, lastCommitted)
+}
+
+// moduleVersion is module's consensus version as `query upgrade module-versions` gives it.
+func (n *node) moduleVersion(module string) string {
+	n.t.Helper()
+	var versions struct {
+		ModuleVersions []struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"module_versions"`
+	}
+	if err := json.Unmarshal([]byte(n.mustCLI("query", "upgrade", "module-versions", module, "--output", "json")), &versions); err != nil {
+		n.t.Fatal(err)
+	}
+	if len(versions.ModuleVersions) != 1 {
+		n.t.Fatalf("module-versions %s: %+v", module, versions.ModuleVersions)
+	}
+	return versions.ModuleVersions[0].Version
+}
+
+// computeCounts is `query compute counts`: the non-zero job counts by state
+// name, and the number of providers.
+func (n *node) computeCounts() (map[string]uint64, uint64) {
+	n.t.Helper()
+	var counts struct {
+		JobsByState []struct {
+			State string `json:"state"`
+			Count string `json:"count"`
+		} `json:"jobs_by_state"`
+		Providers string `json:"providers"`
+	}
+	if err := json.Unmarshal([]byte(n.mustCLI("query", "compute", "counts", "--output", "json")), &counts); err != nil {
+		n.t.Fatal(err)
+	}
+	jobs := map[string]uint64{}
+	for _, c := range counts.JobsByState {
+		if c.Count != "" && c.Count != "0" {
+			v, err := strconv.ParseUint(c.Count, 10, 64)
+			if err != nil {
+				n.t.Fatalf("count %q of %s: %v", c.Count, c.State, err)
+			}
+			jobs[c.State] = v
+		}
+	}
+	var providers uint64
+	if counts.Providers != "" {
+		var err error
+		if providers, err = strconv.ParseUint(counts.Providers, 10, 64); err != nil {
+			n.t.Fatalf("providers %q: %v", counts.Providers, err)
+		}
+	}
+	return jobs, providers
 }
 
 // waitForLog waits until the node's log from offset on matches re, and

@@ -1,5 +1,5 @@
 // The pinned golangci-lint that `make lint` runs, kept in its own module so
-// its dependencies never mix with the chain's (scripts/lint.sh builds it once).
+// its dependencies never mix with the chain's (scripts/tool.sh golangci builds it once, for scripts/lint.sh).
 module github.com/aitbc/chain/tools/golangci
 
 go 1.26.5

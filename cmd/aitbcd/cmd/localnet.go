@@ -16,6 +16,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/networks/localnet"
 )
 
 const (
@@ -26,6 +27,8 @@ const (
 	flagWait          = "wait"
 	flagVotingPeriod  = "voting-period"
 	flagStopTimeout   = "timeout"
+	flagCosmovisor    = "cosmovisor"
+	flagCosmovisorBin = "cosmovisor-bin"
 
 	defaultLocalnetValidators = 4
 	defaultLocalnetWait       = 3 * time.Minute
@@ -54,7 +57,7 @@ public test accounts faucet, alice, bob and carol. INSECURE: for local use only.
 		// the localnet manages its nodes' homes itself.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 	}
-	cmd.AddCommand(localnetStartCmd(), localnetStatusCmd(), localnetStopCmd(), localnetResetCmd())
+	cmd.AddCommand(localnetStartCmd(), localnetStatusCmd(), localnetStopCmd(), localnetResetCmd(), localnetPrepareUpgradeCmd())
 	return cmd
 }
 
@@ -79,6 +82,11 @@ func localnetStartCmd() *cobra.Command {
 		Long: `Create the localnet on first use (N validators, K full nodes, one shared genesis), start
 every node that is not running as a background process, wait until blocks are produced and
 print each node's endpoints. Running it again resumes the same network.
+
+With --cosmovisor every node runs under cosmovisor, its home being DAEMON_HOME:
+<node>/cosmovisor/genesis/bin/aitbcd is this binary (copied on the first such start), and
+` + "`aitbcd localnet prepare-upgrade NAME BINARY`" + ` puts the binary of a planned upgrade in
+<node>/cosmovisor/upgrades/NAME/bin. At the plan's height cosmovisor swaps it in.
 
 CONSENSUS_MODE (poa, hybrid or pos; default poa) or --consensus-mode picks the
 validator-governance mode of a new network. The seed's other variables:
@@ -107,6 +115,8 @@ validator-governance mode of a new network. The seed's other variables:
 			reset, _ := cmd.Flags().GetBool(flagReset)
 			noStart, _ := cmd.Flags().GetBool(flagNoStart)
 			wait, _ := cmd.Flags().GetDuration(flagWait)
+			underCosmovisor, _ := cmd.Flags().GetBool(flagCosmovisor)
+			cosmovisorBin, _ := cmd.Flags().GetString(flagCosmovisorBin)
 
 			out := cmd.OutOrStdout()
 			dir := localnetDir(cmd)
@@ -147,13 +157,27 @@ validator-governance mode of a new network. The seed's other variables:
 			if err != nil {
 				return err
 			}
+			start := l.StartNode
+			if underCosmovisor {
+				if bin, err = localnet.FindCosmovisor(cosmovisorBin); err != nil {
+					return err
+				}
+				self, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				if err := l.InstallGenesisBinary(self); err != nil {
+					return err
+				}
+				start = l.StartNodeUnderCosmovisor
+			}
 			started := time.Now()
 			for i, n := range l.Nodes {
 				if pid := l.PID(i); pid != 0 {
 					fmt.Fprintf(out, "  %-7s already running (pid %d)\n", n.Name, pid)
 					continue
 				}
-				pid, err := l.StartNode(i, bin, localnetNodeEnv(os.Environ(), l, i, seed))
+				pid, err := start(i, bin, localnetNodeEnv(os.Environ(), l, i, seed))
 				if err != nil {
 					return err
 				}
@@ -178,7 +202,32 @@ validator-governance mode of a new network. The seed's other variables:
 	cmd.Flags().Bool(flagReset, false, "stop and delete the localnet first, then create a new one")
 	cmd.Flags().Bool(flagNoStart, false, "create the localnet if needed, but start no node")
 	cmd.Flags().Duration(flagWait, defaultLocalnetWait, "how long to wait for blocks after starting the nodes (0: do not wait)")
+	cmd.Flags().Bool(flagCosmovisor, false, "run every node under cosmovisor (DAEMON_HOME is the node's home; see prepare-upgrade)")
+	cmd.Flags().String(flagCosmovisorBin, "", "the cosmovisor binary (default: cosmovisor on PATH; make cosmovisor builds build/tools/cosmovisor)")
 	return cmd
+}
+
+func localnetPrepareUpgradeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "prepare-upgrade NAME BINARY",
+		Short: "Install the binary of planned upgrade NAME for every node's cosmovisor",
+		Long: `Copy BINARY into every node's <node>/cosmovisor/upgrades/NAME/bin/aitbcd, where
+cosmovisor looks for it when x/upgrade halts the node at the height of plan NAME (the name the
+MsgSoftwareUpgrade proposal carries). Run it before the plan's height, on a localnet started
+with --cosmovisor; a node without the binary stops at that height.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := LoadLocalnet(localnetDir(cmd))
+			if err != nil {
+				return err
+			}
+			if err := l.InstallUpgradeBinary(args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "upgrade %s: %s installed for %d nodes\n", args[0], args[1], len(l.Nodes))
+			return nil
+		},
+	}
 }
 
 // checkResumeOptions refuses options given explicitly that contradict the
