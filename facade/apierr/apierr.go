@@ -110,8 +110,11 @@ func FromUpstream(err error) *Error {
 	switch {
 	// CometBFT: "height 99 must be less than or equal to the current blockchain height 12",
 	// "height 1 is not available, lowest height is 5", "tx (…) not found".
+	case strings.Contains(lower, "is not available, lowest height is"):
+		// A pruned or state-synced node: the block existed, this node no
+		// longer (or never) kept it. The SQL index (/rpc/get_txs) keeps every height.
+		return NotFound("pruned: %s", trim(msg))
 	case strings.Contains(lower, "must be less than or equal to the current blockchain height"),
-		strings.Contains(lower, "is not available, lowest height is"),
 		strings.Contains(lower, "could not find results for height"),
 		strings.Contains(lower, "provider not registered"),
 		strings.Contains(lower, "not found"):

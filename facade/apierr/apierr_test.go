@@ -28,7 +28,7 @@ func TestFromUpstream(t *testing.T) {
 		message string // a substring the message must keep
 	}{
 		{"future height", errors.New(rpcWrap + "height 99 must be less than or equal to the current blockchain height 12"), 404, "height 99 must be"},
-		{"pruned height", errors.New(rpcWrap + "height 1 is not available, lowest height is 5"), 404, "lowest height is 5"},
+		{"pruned height", errors.New(rpcWrap + "height 1 is not available, lowest height is 5"), 404, "pruned: height 1 is not available, lowest height is 5"},
 		{"unknown tx", errors.New(rpcWrap + "tx (ABCD) not found"), 404, "tx (ABCD) not found"},
 		{"catching up", errors.New(rpcWrap + "endpoint is closed while node is catching up"), 503, "catching up"},
 		{"duplicate tx", errors.New(rpcWrap + "tx already exists in cache"), 400, "already in the mempool"},

@@ -323,7 +323,7 @@ func TestResumeErrorHasTheRESTShape(t *testing.T) {
 		if !strings.Contains(string(raw), `"type":"error"`) {
 			continue
 		}
-		want := `{"type":"error","error":{"code":404,"message":"resuming new_blocks: height 3 is not available, lowest height is 10"}}`
+		want := `{"type":"error","error":{"code":404,"message":"resuming new_blocks: pruned: height 3 is not available, lowest height is 10"}}`
 		if string(raw) != want {
 			t.Fatalf("error message\n got %s\nwant %s", raw, want)
 		}

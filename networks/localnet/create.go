@@ -211,6 +211,10 @@ func build(n *Network, tmpl HomeTemplate) error {
 			return fmt.Errorf("%s: %w", n.Nodes[i].Name, err)
 		}
 	}
+	// node0 serves state-sync snapshots to nodes that join later (add-node --state-sync).
+	if err := n.enableSnapshots(0); err != nil {
+		return fmt.Errorf("%s: snapshots: %w", n.Nodes[0].Name, err)
+	}
 	return n.save()
 }
 

@@ -29,6 +29,7 @@ const (
 	flagStopTimeout   = "timeout"
 	flagCosmovisor    = "cosmovisor"
 	flagCosmovisorBin = "cosmovisor-bin"
+	flagStateSync     = "state-sync"
 
 	defaultLocalnetValidators = 4
 	defaultLocalnetWait       = 3 * time.Minute
@@ -57,7 +58,7 @@ public test accounts faucet, alice, bob and carol. INSECURE: for local use only.
 		// the localnet manages its nodes' homes itself.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 	}
-	cmd.AddCommand(localnetStartCmd(), localnetStatusCmd(), localnetStopCmd(), localnetResetCmd(), localnetPrepareUpgradeCmd())
+	cmd.AddCommand(localnetStartCmd(), localnetStatusCmd(), localnetStopCmd(), localnetResetCmd(), localnetPrepareUpgradeCmd(), localnetAddNodeCmd())
 	return cmd
 }
 
@@ -420,4 +421,78 @@ func noLocalnetError(dir string, err error) error {
 		return fmt.Errorf("no localnet in %s; create one with `aitbcd localnet start`", dir)
 	}
 	return err
+}
+
+func localnetAddNodeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "add-node",
+		Short: "Add a full node to the localnet and start it; --state-sync joins from node0's snapshot",
+		Long: `Add a full node to the localnet (the next name and ports, its own keys, the network's
+genesis, every node as a peer) and start it in the background.
+
+With --state-sync the node does not replay the chain: it reads a header two snapshot intervals
+below the head from a running node's RPC as its light-client root (trust_height, trust_hash),
+restores node0's newest state-sync snapshot (node0 takes one every 20 blocks) and follows by
+block sync from there. The localnet must be running and past height 42.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			stateSync, _ := cmd.Flags().GetBool(flagStateSync)
+			noStart, _ := cmd.Flags().GetBool(flagNoStart)
+			underCosmovisor, _ := cmd.Flags().GetBool(flagCosmovisor)
+			cosmovisorBin, _ := cmd.Flags().GetString(flagCosmovisorBin)
+			seed, err := LoadSeedEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
+			l, err := LoadLocalnet(localnetDir(cmd))
+			if err != nil {
+				return err
+			}
+			if len(l.Nodes) >= MaxLocalnetNodes {
+				return fmt.Errorf("the localnet has %d nodes, the most it can have", len(l.Nodes))
+			}
+			i, err := l.AddFullNode(cmd.Context(), localnet.AddNodeOptions{Home: homeTemplate(), StateSync: stateSync})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			how := "block sync from genesis"
+			if stateSync {
+				how = "state sync"
+			}
+			fmt.Fprintf(out, "added %s (%s), home %s\n", l.Nodes[i].Name, how, l.Home(i))
+			if noStart {
+				return nil
+			}
+			if err := applyLocalnetSeedPorts(l, seed); err != nil {
+				return err
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			start := l.StartNode
+			if underCosmovisor {
+				self := bin
+				if bin, err = localnet.FindCosmovisor(cosmovisorBin); err != nil {
+					return err
+				}
+				if err := l.InstallGenesisBinary(self); err != nil {
+					return err
+				}
+				start = l.StartNodeUnderCosmovisor
+			}
+			pid, err := start(i, bin, localnetNodeEnv(os.Environ(), l, i, seed))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  %-7s started (pid %d), log %s\n", l.Nodes[i].Name, pid, filepath.Join(l.Home(i), localnetLogFile))
+			return nil
+		},
+	}
+	cmd.Flags().Bool(flagStateSync, false, "restore node0's newest snapshot instead of replaying every block")
+	cmd.Flags().Bool(flagNoStart, false, "add the node, but do not start it")
+	cmd.Flags().Bool(flagCosmovisor, false, "run the node under cosmovisor (as localnet start --cosmovisor)")
+	cmd.Flags().String(flagCosmovisorBin, "", "the cosmovisor binary (default: cosmovisor on PATH)")
+	return cmd
 }
