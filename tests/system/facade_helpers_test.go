@@ -96,6 +96,59 @@ func wantError(t *testing.T, status int, body []byte, wantStatus int, wantMsg st
 	}
 }
 
+// restCase is one request to a facade and what its answer must be: status
+// (0 means 200), for an error status a message containing wantMsg, and
+// check, if set, on the body.
+type restCase struct {
+	name    string
+	method  string // "" means GET
+	path    string // appended to the facade's base URL
+	body    []byte
+	status  int
+	wantMsg string
+	check   func(t *testing.T, body []byte)
+}
+
+// runRESTCases sends each case to base as a subtest of its own, so one
+// wrong answer does not hide the rest. Every request says its body is JSON.
+func runRESTCases(t *testing.T, base string, cases []restCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			method, want := c.method, c.status
+			if method == "" {
+				method = http.MethodGet
+			}
+			if want == 0 {
+				want = http.StatusOK
+			}
+			status, body := call(t, method, base+c.path, c.body, "Content-Type", "application/json")
+			if want == http.StatusOK {
+				if status != want {
+					t.Fatalf("%s %s: %d %s", method, c.path, status, body)
+				}
+			} else {
+				wantError(t, status, body, want, c.wantMsg)
+			}
+			if c.check != nil {
+				c.check(t, body)
+			}
+		})
+	}
+}
+
+// decoded makes a restCase check that decodes the body into a T first.
+func decoded[T any](check func(t *testing.T, v T)) func(*testing.T, []byte) {
+	return func(t *testing.T, body []byte) {
+		t.Helper()
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("decoding %s: %v", body, err)
+		}
+		check(t, v)
+	}
+}
+
 // cliTx makes a signed bank send with the CLI (--generate-only, sign, encode)
 // and returns base64 of its TxRaw.
 func (n *node) cliTx(from, to, amount string) string {

@@ -133,18 +133,7 @@ func TestFacade(t *testing.T) {
 }
 
 func testFacadeREST(t *testing.T, n *node, alice string) {
-	base := n.facadeURL()
-	var h head
-	getJSON(t, base+"/rpc/get_head", &h)
-	if h.ChainID != testChainID || h.Height < 3 || !hexHash.MatchString(h.Hash) || !hexHash.MatchString(h.AppHash) {
-		t.Fatalf("get_head = %+v", h)
-	}
-	// The same block through CometBFT RPC: the facade adds nothing up.
-	if direct := n.block(h.Height).BlockID.Hash.String(); direct != h.Hash {
-		t.Fatalf("get_head hash %s, CometBFT says %s", h.Hash, direct)
-	}
-
-	var blk struct {
+	type blockView struct {
 		head
 		Txs    []facadeTx `json:"txs"`
 		Events []struct {
@@ -155,70 +144,95 @@ func testFacadeREST(t *testing.T, n *node, alice string) {
 			} `json:"attributes"`
 		} `json:"events"`
 	}
-	getJSON(t, base+"/rpc/get_block/2", &blk)
-	if blk.Height != 2 || blk.Txs == nil || len(blk.Events) == 0 {
-		t.Fatalf("get_block/2 = %+v", blk)
-	}
-
-	var b balance
-	getJSON(t, base+"/rpc/get_balance/"+alice, &b)
-	if b.Address != alice || b.uait() == "0" || !b.AccountExists {
-		t.Fatalf("get_balance = %+v", b)
-	}
-	if want := n.balanceCLI(alice).String(); b.uait() != want {
-		t.Fatalf("get_balance says %s uait, the CLI %s", b.uait(), want)
-	}
-	// A valid address that never received anything: no account, nonce 0.
-	fresh, _ := bech32.ConvertAndEncode("ait", bytes.Repeat([]byte{7}, 20))
-	getJSON(t, base+"/rpc/get_balance/"+fresh, &b)
-	if b.AccountExists || b.Sequence != 0 || len(b.Balances) != 0 {
-		t.Fatalf("get_balance of an unused address = %+v", b)
-	}
-
-	var peers struct {
+	type peersView struct {
 		Listening bool `json:"listening"`
 		Count     int  `json:"count"`
 		Peers     []any
 	}
-	getJSON(t, base+"/rpc/peers", &peers)
-	if !peers.Listening || peers.Count != 0 || peers.Peers == nil {
-		t.Fatalf("peers of a single node = %+v", peers)
-	}
-
-	var health struct {
+	type healthView struct {
 		Status string `json:"status"`
 		Height int64  `json:"height"`
 	}
-	getJSON(t, base+"/health", &health)
-	if health.Status != "ok" || health.Height < 3 {
-		t.Fatalf("health = %+v", health)
-	}
-
-	var sync struct {
+	type syncView struct {
 		ChainID           string `json:"chain_id"`
 		CatchingUp        bool   `json:"catching_up"`
 		LatestBlockHeight int64  `json:"latest_block_height"`
 		EarliestHeight    int64  `json:"earliest_block_height"`
 	}
-	getJSON(t, base+"/sync_status", &sync)
-	if sync.ChainID != testChainID || sync.CatchingUp || sync.LatestBlockHeight < 3 || sync.EarliestHeight != 1 {
-		t.Fatalf("sync_status = %+v", sync)
-	}
-
-	var doc struct {
+	type openAPIView struct {
 		OpenAPI string                     `json:"openapi"`
 		Paths   map[string]json.RawMessage `json:"paths"`
 	}
-	getJSON(t, base+"/openapi.json", &doc)
-	if !strings.HasPrefix(doc.OpenAPI, "3.") {
-		t.Fatalf("openapi version %q", doc.OpenAPI)
-	}
-	for _, p := range []string{"/rpc/get_head", "/rpc/get_block/{height}", "/rpc/get_balance/{address}", "/rpc/send_tx",
-		"/rpc/get_tx/{hash}", "/rpc/peers", "/health", "/sync_status"} {
-		if _, ok := doc.Paths[p]; !ok {
-			t.Errorf("openapi.json lacks %s", p)
-		}
-	}
+	// A valid address that never received anything: no account, nonce 0.
+	fresh, _ := bech32.ConvertAndEncode("ait", bytes.Repeat([]byte{7}, 20))
+
+	runRESTCases(t, n.facadeURL(), []restCase{
+		{name: "get_head", path: "/rpc/get_head", check: decoded(func(t *testing.T, h head) {
+			if h.ChainID != testChainID || h.Height < 3 || !hexHash.MatchString(h.Hash) || !hexHash.MatchString(h.AppHash) {
+				t.Fatalf("get_head = %+v", h)
+			}
+			// The same block through CometBFT RPC: the facade adds nothing up.
+			if direct := n.block(h.Height).BlockID.Hash.String(); direct != h.Hash {
+				t.Fatalf("get_head hash %s, CometBFT says %s", h.Hash, direct)
+			}
+		})},
+		{name: "get_block", path: "/rpc/get_block/2", check: decoded(func(t *testing.T, blk blockView) {
+			if blk.Height != 2 || blk.Txs == nil || len(blk.Events) == 0 {
+				t.Fatalf("get_block/2 = %+v", blk)
+			}
+		})},
+		{name: "get_balance", path: "/rpc/get_balance/" + alice, check: decoded(func(t *testing.T, b balance) {
+			if b.Address != alice || b.uait() == "0" || !b.AccountExists {
+				t.Fatalf("get_balance = %+v", b)
+			}
+			if want := n.balanceCLI(alice).String(); b.uait() != want {
+				t.Fatalf("get_balance says %s uait, the CLI %s", b.uait(), want)
+			}
+		})},
+		{name: "get_balance of an unused address", path: "/rpc/get_balance/" + fresh, check: func(t *testing.T, body []byte) {
+			// The fields are there, not left out: a client reads false, 0, [].
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(body, &fields); err != nil {
+				t.Fatalf("decoding %s: %v", body, err)
+			}
+			for _, k := range []string{"account_exists", "sequence", "balances"} {
+				if _, ok := fields[k]; !ok {
+					t.Errorf("get_balance of an unused address lacks %q: %s", k, body)
+				}
+			}
+			decoded(func(t *testing.T, b balance) {
+				if b.AccountExists || b.Sequence != 0 || len(b.Balances) != 0 {
+					t.Fatalf("get_balance of an unused address = %+v", b)
+				}
+			})(t, body)
+		}},
+		{name: "peers", path: "/rpc/peers", check: decoded(func(t *testing.T, peers peersView) {
+			if !peers.Listening || peers.Count != 0 || peers.Peers == nil {
+				t.Fatalf("peers of a single node = %+v", peers)
+			}
+		})},
+		{name: "health", path: "/health", check: decoded(func(t *testing.T, health healthView) {
+			if health.Status != "ok" || health.Height < 3 {
+				t.Fatalf("health = %+v", health)
+			}
+		})},
+		{name: "sync_status", path: "/sync_status", check: decoded(func(t *testing.T, sync syncView) {
+			if sync.ChainID != testChainID || sync.CatchingUp || sync.LatestBlockHeight < 3 || sync.EarliestHeight != 1 {
+				t.Fatalf("sync_status = %+v", sync)
+			}
+		})},
+		{name: "openapi.json", path: "/openapi.json", check: decoded(func(t *testing.T, doc openAPIView) {
+			if !strings.HasPrefix(doc.OpenAPI, "3.") {
+				t.Fatalf("openapi version %q", doc.OpenAPI)
+			}
+			for _, p := range []string{"/rpc/get_head", "/rpc/get_block/{height}", "/rpc/get_balance/{address}", "/rpc/send_tx",
+				"/rpc/get_tx/{hash}", "/rpc/peers", "/health", "/sync_status"} {
+				if _, ok := doc.Paths[p]; !ok {
+					t.Errorf("openapi.json lacks %s", p)
+				}
+			}
+		})},
+	})
 }
 
 func testFacadeBadInput(t *testing.T, n *node, alice string) {
@@ -230,40 +244,29 @@ func testFacadeBadInput(t *testing.T, n *node, alice string) {
 	otherChain, _ := bech32.ConvertAndEncode("cosmos", aliceBytes)
 	badChecksum := alice[:len(alice)-1] + map[bool]string{true: "q", false: "p"}[alice[len(alice)-1] != 'q']
 	big := []byte(`{"tx_bytes":"` + strings.Repeat("A", 2<<20) + `"}`)
-	cases := []struct {
-		name, method, path string
-		body               []byte
-		status             int
-		message            string
-	}{
-		{"height not a number", "GET", "/rpc/get_block/abc", nil, 400, "invalid height"},
-		{"height zero", "GET", "/rpc/get_block/0", nil, 400, "invalid height"},
-		{"height negative", "GET", "/rpc/get_block/-5", nil, 400, "invalid height"},
-		{"height overflow", "GET", "/rpc/get_block/99999999999999999999", nil, 400, "invalid height"},
-		{"height in the future", "GET", "/rpc/get_block/99999999", nil, 404, "current blockchain height"},
-		{"address garbage", "GET", "/rpc/get_balance/notanaddress", nil, 400, "invalid address"},
-		{"address bad checksum", "GET", "/rpc/get_balance/" + badChecksum, nil, 400, "checksum"},
-		{"address of another chain", "GET", "/rpc/get_balance/" + otherChain, nil, 400, `want the "ait" prefix`},
-		{"hash too short", "GET", "/rpc/get_tx/ABCD", nil, 400, "64 hex digits"},
-		{"hash not hex", "GET", "/rpc/get_tx/" + strings.Repeat("Z", 64), nil, 400, "64 hex digits"},
-		{"unknown tx", "GET", "/rpc/get_tx/" + strings.Repeat("0", 64), nil, 404, "not found"},
-		{"send_tx bad JSON", "POST", "/rpc/send_tx", []byte(`{"tx_bytes":`), 400, "invalid JSON"},
-		{"send_tx not an object", "POST", "/rpc/send_tx", []byte(`[1,2]`), 400, "invalid JSON"},
-		{"send_tx unknown field", "POST", "/rpc/send_tx", []byte(`{"tx":"AAAA"}`), 400, "unknown field"},
-		{"send_tx no tx", "POST", "/rpc/send_tx", []byte(`{}`), 400, "tx_bytes is required"},
-		{"send_tx bad base64", "POST", "/rpc/send_tx", []byte(`{"tx_bytes":"not base64!"}`), 400, "not valid base64"},
-		{"send_tx not a tx", "POST", "/rpc/send_tx", []byte(`{"tx_bytes":"aGVsbG8gd29ybGQ="}`), 400, "not a transaction"},
-		{"send_tx body too large", "POST", "/rpc/send_tx", big, 413, "exceeds the limit"},
-		{"send_tx with GET", "GET", "/rpc/send_tx", nil, 405, "takes POST"},
-		{"get_head with POST", "POST", "/rpc/get_head", nil, 405, "takes GET"},
-		{"unknown endpoint", "GET", "/rpc/get_everything", nil, 404, "no such endpoint"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			status, body := call(t, c.method, base+c.path, c.body, "Content-Type", "application/json")
-			wantError(t, status, body, c.status, c.message)
-		})
-	}
+	runRESTCases(t, base, []restCase{
+		{name: "height not a number", path: "/rpc/get_block/abc", status: 400, wantMsg: "invalid height"},
+		{name: "height zero", path: "/rpc/get_block/0", status: 400, wantMsg: "invalid height"},
+		{name: "height negative", path: "/rpc/get_block/-5", status: 400, wantMsg: "invalid height"},
+		{name: "height overflow", path: "/rpc/get_block/99999999999999999999", status: 400, wantMsg: "invalid height"},
+		{name: "height in the future", path: "/rpc/get_block/99999999", status: 404, wantMsg: "current blockchain height"},
+		{name: "address garbage", path: "/rpc/get_balance/notanaddress", status: 400, wantMsg: "invalid address"},
+		{name: "address bad checksum", path: "/rpc/get_balance/" + badChecksum, status: 400, wantMsg: "checksum"},
+		{name: "address of another chain", path: "/rpc/get_balance/" + otherChain, status: 400, wantMsg: `want the "ait" prefix`},
+		{name: "hash too short", path: "/rpc/get_tx/ABCD", status: 400, wantMsg: "64 hex digits"},
+		{name: "hash not hex", path: "/rpc/get_tx/" + strings.Repeat("Z", 64), status: 400, wantMsg: "64 hex digits"},
+		{name: "unknown tx", path: "/rpc/get_tx/" + strings.Repeat("0", 64), status: 404, wantMsg: "not found"},
+		{name: "send_tx bad JSON", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`{"tx_bytes":`), status: 400, wantMsg: "invalid JSON"},
+		{name: "send_tx not an object", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`[1,2]`), status: 400, wantMsg: "invalid JSON"},
+		{name: "send_tx unknown field", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`{"tx":"AAAA"}`), status: 400, wantMsg: "unknown field"},
+		{name: "send_tx no tx", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`{}`), status: 400, wantMsg: "tx_bytes is required"},
+		{name: "send_tx bad base64", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`{"tx_bytes":"not base64!"}`), status: 400, wantMsg: "not valid base64"},
+		{name: "send_tx not a tx", method: http.MethodPost, path: "/rpc/send_tx", body: []byte(`{"tx_bytes":"aGVsbG8gd29ybGQ="}`), status: 400, wantMsg: "not a transaction"},
+		{name: "send_tx body too large", method: http.MethodPost, path: "/rpc/send_tx", body: big, status: 413, wantMsg: "exceeds the limit"},
+		{name: "send_tx with GET", path: "/rpc/send_tx", status: 405, wantMsg: "takes POST"},
+		{name: "get_head with POST", method: http.MethodPost, path: "/rpc/get_head", status: 405, wantMsg: "takes GET"},
+		{name: "unknown endpoint", path: "/rpc/get_everything", status: 404, wantMsg: "no such endpoint"},
+	})
 	// None of it hurt the node or the facade.
 	var h head
 	getJSON(t, base+"/rpc/get_head", &h)
@@ -364,19 +367,27 @@ func testFacadeCompute(t *testing.T, n *node, alice, bob string) {
 		Escrow string `json:"escrow"`
 		State  string `json:"state"`
 	}
-	var jobs struct {
+	type jobList struct {
 		Jobs    []job  `json:"jobs"`
 		NextKey string `json:"next_key"`
 	}
-	var providers struct {
+	type providerList struct {
 		Providers []json.RawMessage `json:"providers"`
 		NextKey   string            `json:"next_key"`
 	}
-	getJSON(t, base+"/rpc/compute/jobs", &jobs)
-	getJSON(t, base+"/rpc/compute/providers", &providers)
-	if jobs.Jobs == nil || len(jobs.Jobs) != 0 || providers.Providers == nil || len(providers.Providers) != 0 {
-		t.Fatalf("a new chain's market: %+v %+v", jobs, providers)
-	}
+	// A new chain's market: empty lists, not null.
+	runRESTCases(t, base, []restCase{
+		{name: "no jobs yet", path: "/rpc/compute/jobs", check: decoded(func(t *testing.T, jobs jobList) {
+			if jobs.Jobs == nil || len(jobs.Jobs) != 0 {
+				t.Fatalf("a new chain's market: %+v", jobs)
+			}
+		})},
+		{name: "no providers yet", path: "/rpc/compute/providers", check: decoded(func(t *testing.T, providers providerList) {
+			if providers.Providers == nil || len(providers.Providers) != 0 {
+				t.Fatalf("a new chain's market: %+v", providers)
+			}
+		})},
+	})
 
 	n.mustCLI("keys", "add", "worker")
 	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey"))
@@ -385,7 +396,7 @@ func testFacadeCompute(t *testing.T, n *node, alice, bob string) {
 	n.tx("alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt-1"), "100", "1500", "500")
 	n.tx("alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt-2"), "10", "1500", "500")
 
-	var provider struct {
+	type providerView struct {
 		Owner    string          `json:"owner"`
 		Pubkey   json.RawMessage `json:"pubkey"`
 		Status   string          `json:"status"`
@@ -395,28 +406,39 @@ func testFacadeCompute(t *testing.T, n *node, alice, bob string) {
 			GPUCount int    `json:"gpu_count"`
 		} `json:"hardware"`
 	}
-	getJSON(t, base+"/rpc/compute/providers/"+bob, &provider)
-	if provider.Owner != bob || provider.Status != "PROVIDER_STATUS_ACTIVE" || provider.Bond != "200000000" ||
-		provider.Hardware.GPUModel != "A100" || provider.Hardware.GPUCount != 8 || !strings.Contains(string(provider.Pubkey), "PubKey") {
-		t.Fatalf("provider %+v", provider)
+	cases := []restCase{
+		{name: "provider", path: "/rpc/compute/providers/" + bob, check: decoded(func(t *testing.T, provider providerView) {
+			if provider.Owner != bob || provider.Status != "PROVIDER_STATUS_ACTIVE" || provider.Bond != "200000000" ||
+				provider.Hardware.GPUModel != "A100" || provider.Hardware.GPUCount != 8 || !strings.Contains(string(provider.Pubkey), "PubKey") {
+				t.Fatalf("provider %+v", provider)
+			}
+		})},
+		{name: "providers", path: "/rpc/compute/providers", check: decoded(func(t *testing.T, providers providerList) {
+			if len(providers.Providers) != 1 {
+				t.Fatalf("providers: %d", len(providers.Providers))
+			}
+		})},
+		{name: "job 1", path: "/rpc/compute/jobs/1", check: decoded(func(t *testing.T, one job) {
+			if one.ID != "1" || one.Client != alice || one.Model != "llama-3-8b" || one.State != "JOB_STATE_OPEN" || one.Escrow != "150000" {
+				t.Fatalf("job 1: %+v", one)
+			}
+		})},
 	}
-	getJSON(t, base+"/rpc/compute/providers", &providers)
-	if len(providers.Providers) != 1 {
-		t.Fatalf("providers: %d", len(providers.Providers))
+	// How many jobs each filter finds.
+	for _, f := range []struct {
+		query string
+		want  int
+	}{{"", 2}, {"?state=open", 2}, {"?state=JOB_STATE_SETTLED", 0}, {"?client=" + alice, 2}, {"?provider=" + bob, 0}} {
+		cases = append(cases, restCase{name: "jobs" + f.query, path: "/rpc/compute/jobs" + f.query, check: decoded(func(t *testing.T, jobs jobList) {
+			if len(jobs.Jobs) != f.want {
+				t.Errorf("jobs%s: %d, want %d", f.query, len(jobs.Jobs), f.want)
+			}
+		})})
 	}
+	runRESTCases(t, base, cases)
 
-	var one job
-	getJSON(t, base+"/rpc/compute/jobs/1", &one)
-	if one.ID != "1" || one.Client != alice || one.Model != "llama-3-8b" || one.State != "JOB_STATE_OPEN" || one.Escrow != "150000" {
-		t.Fatalf("job 1: %+v", one)
-	}
-	for query, want := range map[string]int{"": 2, "?state=open": 2, "?state=JOB_STATE_SETTLED": 0, "?client=" + alice: 2, "?provider=" + bob: 0} {
-		getJSON(t, base+"/rpc/compute/jobs"+query, &jobs)
-		if len(jobs.Jobs) != want {
-			t.Errorf("jobs%s: %d, want %d", query, len(jobs.Jobs), want)
-		}
-	}
-	// Paging: one job per page.
+	// Paging: one job per page; the second page needs the first's next_key.
+	var jobs jobList
 	getJSON(t, base+"/rpc/compute/jobs?limit=1", &jobs)
 	if len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != "1" || jobs.NextKey == "" {
 		t.Fatalf("first page: %+v", jobs)
@@ -426,26 +448,19 @@ func testFacadeCompute(t *testing.T, n *node, alice, bob string) {
 		t.Fatalf("second page: %+v", jobs)
 	}
 
-	for _, c := range []struct {
-		path    string
-		status  int
-		message string
-	}{
-		{"/rpc/compute/jobs/abc", 400, "invalid job id"},
-		{"/rpc/compute/jobs/0", 400, "invalid job id"},
-		{"/rpc/compute/jobs/999", 404, "not found"},
-		{"/rpc/compute/jobs?state=running", 400, "invalid state"},
-		{"/rpc/compute/jobs?client=" + alice + "&state=open", 400, "at most one"},
-		{"/rpc/compute/jobs?client=ait1nope", 400, "invalid address"},
-		{"/rpc/compute/jobs?limit=0", 400, "invalid limit"},
-		{"/rpc/compute/jobs?limit=1000", 400, "invalid limit"},
-		{"/rpc/compute/jobs?page_key=%21%21", 400, "invalid page_key"},
-		{"/rpc/compute/providers/notanaddress", 400, "invalid address"},
-		{"/rpc/compute/providers/" + alice, 404, "not registered"},
-	} {
-		status, body := call(t, http.MethodGet, base+c.path, nil)
-		wantError(t, status, body, c.status, c.message)
-	}
+	runRESTCases(t, base, []restCase{
+		{name: "job id not a number", path: "/rpc/compute/jobs/abc", status: 400, wantMsg: "invalid job id"},
+		{name: "job id zero", path: "/rpc/compute/jobs/0", status: 400, wantMsg: "invalid job id"},
+		{name: "unknown job", path: "/rpc/compute/jobs/999", status: 404, wantMsg: "not found"},
+		{name: "unknown state", path: "/rpc/compute/jobs?state=running", status: 400, wantMsg: "invalid state"},
+		{name: "two filters", path: "/rpc/compute/jobs?client=" + alice + "&state=open", status: 400, wantMsg: "at most one"},
+		{name: "client not an address", path: "/rpc/compute/jobs?client=ait1nope", status: 400, wantMsg: "invalid address"},
+		{name: "limit zero", path: "/rpc/compute/jobs?limit=0", status: 400, wantMsg: "invalid limit"},
+		{name: "limit too large", path: "/rpc/compute/jobs?limit=1000", status: 400, wantMsg: "invalid limit"},
+		{name: "page_key not base64", path: "/rpc/compute/jobs?page_key=%21%21", status: 400, wantMsg: "invalid page_key"},
+		{name: "provider not an address", path: "/rpc/compute/providers/notanaddress", status: 400, wantMsg: "invalid address"},
+		{name: "not a provider", path: "/rpc/compute/providers/" + alice, status: 404, wantMsg: "not registered"},
+	})
 
 	// The market's gauges reach the metrics endpoint (polled every 10s).
 	deadline := time.Now().Add(40 * time.Second)
@@ -760,10 +775,12 @@ func testStandaloneFacade(t *testing.T, n *node) {
 		"--rest-address", fmt.Sprintf("127.0.0.1:%d", d.ports.REST), "--ws-address", "", "--metrics-address", "")
 	deadBase := d.facadeURL()
 	waitListening(t, d, deadBase)
-	for _, path := range []string{"/health", "/rpc/get_head", "/sync_status", "/rpc/get_balance/" + n.keyAddress("alice")} {
-		status, body := call(t, http.MethodGet, deadBase+path, nil)
-		wantError(t, status, body, 503, "not reachable")
-	}
+	runRESTCases(t, deadBase, []restCase{
+		{name: "health with the node down", path: "/health", status: 503, wantMsg: "not reachable"},
+		{name: "get_head with the node down", path: "/rpc/get_head", status: 503, wantMsg: "not reachable"},
+		{name: "sync_status with the node down", path: "/sync_status", status: 503, wantMsg: "not reachable"},
+		{name: "get_balance with the node down", path: "/rpc/get_balance/" + n.keyAddress("alice"), status: 503, wantMsg: "not reachable"},
+	})
 }
 
 // testTLSFacade: with a certificate, REST is https and WebSocket is wss.
