@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	lnet "github.com/aitbc/chain/networks/localnet"
 )
 
@@ -201,63 +204,211 @@ func (ln *localnet) maxHeight() int64 {
 	return top
 }
 
-// waitAllHeight waits until every running node has committed height h and
-// returns the lowest height among them then. A node that exits fails the test.
-func (ln *localnet) waitAllHeight(h int64, within time.Duration) int64 {
-	ln.t.Helper()
-	deadline := time.Now().Add(within)
+// nodeReport is what watchHeights learns about one node: a height (from a
+// NewBlock event or a /status read), a /status read's error, or its exit.
+type nodeReport struct {
+	i      int
+	height int64
+	err    error // the /status read failed (or, with exited, how the process ended)
+	exited bool
+}
+
+// watchHeights follows every running node's height until stop is called.
+// For each it subscribes to CometBFT's NewBlock events, then reads /status
+// once (so no block falls between) and reports the height of every event.
+// While a node does not answer it retries both every 200ms; once it does,
+// /status is still read every 2s, since the stream drops events when its
+// buffer is full and misses blocks while it reconnects (a restart under
+// cosmovisor). A node's exit is reported too.
+func (ln *localnet) watchHeights() (<-chan nodeReport, func()) {
+	reports, quit := make(chan nodeReport), make(chan struct{})
+	for i, n := range ln.nodes {
+		if ln.running(i) {
+			// n.done is read here: startNode replaces it, after this watch.
+			go watchNode(i, n, n.done, reports, quit)
+		}
+	}
+	return reports, func() { close(quit) }
+}
+
+func watchNode(i int, n *node, done chan error, reports chan<- nodeReport, quit <-chan struct{}) {
+	report := func(r nodeReport) bool {
+		select {
+		case reports <- r:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	var blocks <-chan ctypes.ResultEvent
+	stopSub := func() {}
+	defer func() { stopSub() }()
+	read := time.NewTimer(0)
+	defer read.Stop()
 	for {
-		lowest, behind := int64(-1), -1
-		var behindErr error
-		for i, n := range ln.nodes {
-			if !ln.running(i) {
-				continue
+		select {
+		case <-quit:
+			return
+		case err := <-done:
+			done <- err // for n.stop, which reads it too
+			report(nodeReport{i: i, err: err, exited: true})
+			return
+		case ev := <-blocks:
+			if nb, ok := ev.Data.(cmttypes.EventDataNewBlock); ok && nb.Block != nil {
+				if !report(nodeReport{i: i, height: nb.Block.Height}) {
+					return
+				}
 			}
-			select {
-			case err := <-n.done:
-				n.done <- err
-				ln.t.Fatalf("node%d exited while waiting for height %d: %v\n%s", i, h, err, n.logTail())
-			default:
+		case <-read.C:
+			if blocks == nil {
+				blocks, stopSub = n.subscribeNewBlocks()
 			}
 			got, err := n.height()
-			if err != nil || got < h {
-				behind, behindErr = i, err
-				if err == nil {
-					behindErr = fmt.Errorf("at height %d", got)
-				}
-				break
+			if !report(nodeReport{i: i, height: got, err: err}) {
+				return
 			}
-			if lowest < 0 || got < lowest {
-				lowest = got
+			if err != nil || blocks == nil {
+				read.Reset(200 * time.Millisecond)
+			} else {
+				read.Reset(2 * time.Second)
 			}
 		}
-		if behind < 0 {
-			return lowest
-		}
-		if time.Now().After(deadline) {
-			ln.t.Fatalf("not every running node reached height %d within %s: node%d %v\n%s",
-				h, within, behind, behindErr, ln.nodes[behind].logTail())
-		}
-		time.Sleep(250 * time.Millisecond)
 	}
 }
 
-// waitForStall waits until no running node's height changes for quiet and
-// returns that height; it fails the test if blocks keep coming for within.
-func (ln *localnet) waitForStall(quiet, within time.Duration) int64 {
+// waitAllHeight waits until every running node has committed height h and
+// returns the lowest height among them then, as /status reports it. It
+// follows the nodes' NewBlock events (watchHeights) and, once they all
+// passed h, confirms on /status, which moves on just after the event. A
+// node that exits fails the test.
+func (ln *localnet) waitAllHeight(h int64, within time.Duration) int64 {
 	ln.t.Helper()
-	deadline := time.Now().Add(within)
-	last, since := ln.maxHeight(), time.Now()
-	for time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-		if h := ln.maxHeight(); h != last {
-			last, since = h, time.Now()
-		} else if time.Since(since) >= quiet {
-			return last
+	reports, stop := ln.watchHeights()
+	defer stop()
+	timeout := time.NewTimer(within)
+	defer timeout.Stop()
+	// The highest height each running node reported, and its last read error.
+	top, lastErr := map[int]int64{}, map[int]error{}
+	for i := range ln.nodes {
+		if ln.running(i) {
+			top[i] = -1
 		}
 	}
-	ln.t.Fatalf("blocks kept coming for %s (height %d)", within, last)
-	return 0
+	var recheck <-chan time.Time
+	for {
+		if allAt(top, h) {
+			lowest, behind, err := ln.confirmHeight(h)
+			if behind < 0 {
+				return lowest
+			}
+			lastErr[behind] = err
+			recheck = time.After(100 * time.Millisecond)
+		}
+		select {
+		case r := <-reports:
+			switch {
+			case r.exited:
+				ln.t.Fatalf("node%d exited while waiting for height %d: %v\n%s", r.i, h, r.err, ln.nodes[r.i].logTail())
+			case r.err != nil:
+				lastErr[r.i] = r.err
+			default:
+				top[r.i] = max(top[r.i], r.height)
+				lastErr[r.i] = nil
+			}
+		case <-recheck:
+		case <-timeout.C:
+			behind := -1
+			for i := range ln.nodes {
+				if got, ok := top[i]; ok && (got < h || lastErr[i] != nil) {
+					behind = i
+					break
+				}
+			}
+			if behind < 0 { // every event said h: ask /status once more
+				lowest, notYet, err := ln.confirmHeight(h)
+				if notYet < 0 {
+					return lowest
+				}
+				behind, lastErr[notYet] = notYet, err
+			}
+			err := lastErr[behind]
+			if err == nil {
+				err = fmt.Errorf("at height %d", top[behind])
+			}
+			ln.t.Fatalf("not every running node reached height %d within %s: node%d %v\n%s",
+				h, within, behind, err, ln.nodes[behind].logTail())
+		}
+	}
+}
+
+// allAt reports whether every node in top has reported height h or above.
+func allAt(top map[int]int64, h int64) bool {
+	for _, got := range top {
+		if got < h {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmHeight reads every running node's /status: the lowest height if
+// all are at h or above, else the first node behind (-1 if none) and why.
+func (ln *localnet) confirmHeight(h int64) (lowest int64, behind int, err error) {
+	lowest = -1
+	for i, n := range ln.nodes {
+		if !ln.running(i) {
+			continue
+		}
+		got, err := n.height()
+		if err == nil && got < h {
+			err = fmt.Errorf("at height %d", got)
+		}
+		if err != nil {
+			return 0, i, err
+		}
+		if lowest < 0 || got < lowest {
+			lowest = got
+		}
+	}
+	return lowest, -1, nil
+}
+
+// waitForStall waits until no running node has had a new block for quiet
+// and returns the height then (the highest /status reports); it fails the
+// test if blocks keep coming for within. New blocks are the nodes' NewBlock
+// events (watchHeights); the end of a quiet spell is confirmed on /status.
+func (ln *localnet) waitForStall(quiet, within time.Duration) int64 {
+	ln.t.Helper()
+	reports, stop := ln.watchHeights()
+	defer stop()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	last := ln.maxHeight()
+	top := map[int]int64{}
+	calm := time.NewTimer(quiet)
+	defer calm.Stop()
+	for {
+		select {
+		case r := <-reports:
+			// A node gone or not answering makes no block; only a height
+			// above what the node reported before is one.
+			if r.exited || r.err != nil || r.height <= top[r.i] {
+				continue
+			}
+			top[r.i] = r.height
+			last = max(last, r.height)
+			calm.Reset(quiet)
+		case <-calm.C:
+			h := ln.maxHeight()
+			if h == last {
+				return h
+			}
+			last = h // a block the events missed (or a node stopped answering): wait again
+			calm.Reset(quiet)
+		case <-deadline.C:
+			ln.t.Fatalf("blocks kept coming for %s (height %d)", within, last)
+		}
+	}
 }
 
 // blockMeta is one block as CometBFT RPC /blockchain describes it.
