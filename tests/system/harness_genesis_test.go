@@ -110,3 +110,11 @@ func withGovVotingPeriods(voting, expedited time.Duration) genesisMutator {
 		})
 	}
 }
+
+// withEvidenceMaxAgeBlocks sets the consensus params' evidence.max_age_num_blocks,
+// which also bounds how far back a node may prune its blocks.
+func withEvidenceMaxAgeBlocks(blocks int64) genesisMutator {
+	return func(_ testing.TB, _ codec.JSONCodec, g *genutiltypes.AppGenesis, _ map[string]json.RawMessage) {
+		g.Consensus.Params.Evidence.MaxAgeNumBlocks = blocks
+	}
+}

@@ -93,7 +93,7 @@ func (n *node) checkIndex(s *indexer.Store, upTo int64, sent []sentTx) {
 		if err != nil {
 			t.Fatalf("block %d: %v", h, err)
 		}
-		if b.Hash != res.BlockID.Hash.String() || b.NumTxs != len(res.Block.Txs) || b.ChainID != testChainID {
+		if b.Hash != res.BlockID.Hash.String() || b.NumTxs != len(res.Block.Txs) || b.ChainID != n.chainID {
 			t.Fatalf("block %d indexed as %+v; CometBFT has hash %s and %d txs", h, b, res.BlockID.Hash, len(res.Block.Txs))
 		}
 		chainTxs += len(res.Block.Txs)

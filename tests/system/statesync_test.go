@@ -2,12 +2,15 @@ package system
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aitbc/chain/indexer"
 	lnet "github.com/aitbc/chain/networks/localnet"
+	"github.com/aitbc/chain/networks/localnet/tomledit"
 	computetypes "github.com/aitbc/chain/x/compute/types"
 )
 
@@ -34,20 +37,37 @@ func (ln *localnet) joinTime(i int, h int64, within time.Duration) time.Duration
 	return time.Since(started)
 }
 
-// TestLocalnetJoinsByStateSync: a 4-validator localnet grows real state
+// TestLocalnetJoinsByStateSync: a 4-validator localnet, node0 pruned, grows real state
 // (transfers, a provider, jobs settled, expired, cancelled, assigned and
 // open) past node0's second snapshot. `localnet add-node --state-sync` adds
 // a full node that takes its trusted header from a live node's RPC,
 // restores the snapshot (its block store starts above height 1) and follows
-// by block sync: its blocks and app hashes equal node0's at every height it
+// by block sync: its blocks and app hashes equal node1's at every height it
 // has, it answers bank, compute and facade queries as node0 does, and it
-// goes on after a kill -9. A second node added without --state-sync replays
+// goes on after a kill -9. node0 has pruned its early blocks and state
+// meanwhile, yet served the snapshot, answers 404 "pruned" below its first
+// block, and the SQL index it writes holds every height. A second node added without --state-sync replays
 // from genesis, for the join-time comparison the test logs.
 func TestLocalnetJoinsByStateSync(t *testing.T) {
 	t.Parallel() // its own network; runs beside the others
 	ln := createLocalnet(t, localnetOptions{Validators: 4, Env: []string{"BLOCK_TIME=500ms"}})
 	for _, n := range ln.nodes {
-		n.modifyGenesis(withComputeParams(func(p *computetypes.Params) { p.DisputeWindowBlocks = 3 }))
+		n.modifyGenesis(
+			withComputeParams(func(p *computetypes.Params) { p.DisputeWindowBlocks = 3 }),
+			// CometBFT keeps blocks evidence may still need: 30 instead of 100,000.
+			withEvidenceMaxAgeBlocks(30),
+		)
+	}
+	// node0, the snapshot server and the localnet's indexer, prunes: state
+	// older than 20 versions, and blocks below the height its retention
+	// allows (min-retain-blocks 20; the SDK keeps what its 2 snapshots and
+	// evidence need, so about 40 below the head).
+	appToml := filepath.Join(ln.nodes[0].home, "config", "app.toml")
+	if err := tomledit.SetValues(appToml, "", map[string]string{"pruning": "custom", "pruning-keep-recent": "20", "pruning-interval": "10"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tomledit.SetLiterals(appToml, "", map[string]string{"min-retain-blocks": "20"}); err != nil {
+		t.Fatal(err)
 	}
 	ln.startAll()
 	ln.waitAllHeight(2, 2*time.Minute)
@@ -100,10 +120,11 @@ func TestLocalnetJoinsByStateSync(t *testing.T) {
 	top := ln.waitAllHeight(ln.maxHeight()+3, 2*time.Minute)
 	sameBlocks := func(n *node, from, to int64) {
 		t.Helper()
-		ref, got := n0.blockMetas(from, to), n.blockMetas(from, to)
+		// node1 keeps every block; node0 prunes.
+		ref, got := ln.nodes[1].blockMetas(from, to), n.blockMetas(from, to)
 		for k := range ref {
 			if got[k].Hash != ref[k].Hash || got[k].AppHash != ref[k].AppHash {
-				t.Fatalf("height %d: node0 block %s app %s, joined node block %s app %s",
+				t.Fatalf("height %d: node1 block %s app %s, joined node block %s app %s",
 					ref[k].Height, ref[k].Hash, ref[k].AppHash, got[k].Hash, got[k].AppHash)
 			}
 		}
@@ -142,6 +163,22 @@ func TestLocalnetJoinsByStateSync(t *testing.T) {
 	ln.startNode(synced)
 	after := ln.waitAllHeight(ln.maxHeight()+3, 2*time.Minute)
 	sameBlocks(s, base, after)
+
+	// The pruned node: no early blocks, 404 pruned from its facade, and the
+	// SQL index it writes still has every height (checked against node1's blocks).
+	pruned, err := n0.status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pruned.SyncInfo.EarliestBlockHeight <= 1 {
+		t.Fatalf("node0 keeps blocks from %d with min-retain-blocks 20 at height %d", pruned.SyncInfo.EarliestBlockHeight, after)
+	}
+	status, body = call(t, "GET", n0.facadeURL()+"/rpc/get_block/1", nil)
+	wantError(t, status, body, 404, "pruned")
+	index := openIndex(t, indexer.Target{Dialect: indexer.SQLite, Path: filepath.Join(n0.home, "data", indexer.DefaultSQLiteFile)})
+	n0.waitForIndex(index, after, time.Minute)
+	ln.nodes[1].checkIndex(index, after, nil)
+	t.Logf("node0 pruned blocks below %d at height %d; its SQL index holds heights 1-%d", pruned.SyncInfo.EarliestBlockHeight, after, after)
 
 	// The comparison: a node that replays every block from genesis.
 	replayed := ln.addNode()
