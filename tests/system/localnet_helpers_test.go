@@ -279,8 +279,9 @@ func watchNode(i int, n *node, done chan error, reports chan<- nodeReport, quit 
 // waitAllHeight waits until every running node has committed height h and
 // returns the lowest height among them then, as /status reports it. It
 // follows the nodes' NewBlock events (watchHeights) and, once they all
-// passed h, confirms on /status, which moves on just after the event. A
-// node that exits fails the test.
+// passed h, confirms on /status (which moves on when the block is stored,
+// just before the app commits it and the event goes out). A node that
+// exits fails the test.
 func (ln *localnet) waitAllHeight(h int64, within time.Duration) int64 {
 	ln.t.Helper()
 	reports, stop := ln.watchHeights()
