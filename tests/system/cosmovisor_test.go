@@ -115,7 +115,8 @@ func TestLocalnetUpgradesUnderCosmovisor(t *testing.T) {
 	}
 	// The full node's cosmovisor has no binary to run: it exits, and the node stays put.
 	select {
-	case <-ln.nodes[full].done:
+	case err := <-ln.nodes[full].done:
+		t.Logf("the unprepared full node's cosmovisor exited: %v", err)
 		ln.nodes[full].proc = nil
 	case <-time.After(time.Minute):
 		t.Fatalf("the full node's cosmovisor kept running without an upgrade binary:\n%s", ln.nodes[full].logTail())
