@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-
 	lnet "github.com/aitbc/chain/networks/localnet"
 	computetypes "github.com/aitbc/chain/x/compute/types"
 )
@@ -52,7 +49,7 @@ func cosmovisorBinary(t *testing.T) string {
 func TestLocalnetUpgradesUnderCosmovisor(t *testing.T) {
 	cosmovisor := cosmovisorBinary(t)
 	oldBin := oldBinary(t, preV2CommitFile)
-	ln := createLocalnet(t, localnetOptions{Validators: 4, FullNodes: 1, VotingPeriod: 16 * time.Second})
+	ln := createLocalnet(t, localnetOptions{Validators: 4, FullNodes: 1, VotingPeriod: 40 * time.Second})
 	const full = 4
 	for _, n := range ln.nodes {
 		n.modifyGenesis(withComputeParams(func(p *computetypes.Params) { p.DisputeWindowBlocks = 3 }))
@@ -77,8 +74,7 @@ func TestLocalnetUpgradesUnderCosmovisor(t *testing.T) {
 	n0 := ln.nodes[0]
 	alice, bob := n0.keyAddress("alice"), n0.keyAddress("bob")
 	ln.mustPoaTx(0, "alice", "bank", "send", alice, bob, "4242"+denom)
-	n0.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
-	workerKey := strings.TrimSpace(n0.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+	workerKey := n0.addWorkerKey()
 	ln.mustPoaTx(0, "bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b",
 		"--endpoint", "https://gpu.example/v1")
 	ln.mustPoaTx(0, "alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt"), "100", "1500", "400")
@@ -87,15 +83,8 @@ func TestLocalnetUpgradesUnderCosmovisor(t *testing.T) {
 	before := balances()
 
 	// Governance: an expedited proposal, all four validators vote yes.
-	planHeight := ln.maxHeight() + 25
-	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	proposal := filepath.Join(t.TempDir(), "upgrade-v2.json")
-	body := fmt.Sprintf(`{"messages":[{"@type":"/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade","authority":%q,`+
-		`"plan":{"name":"v2","height":"%d","info":"x/compute consensus version 2"}}],`+
-		`"deposit":"50000000%s","title":"Upgrade v2","summary":"x/compute job counters.","expedited":true}`, gov, planHeight, denom)
-	if err := os.WriteFile(proposal, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	planHeight := ln.maxHeight() + 40 // past the 20 s expedited vote, on a loaded machine too
+	proposal := upgradeV2Proposal(t, planHeight)
 	proposed := ln.mustPoaTx(0, "operator", "gov", "submit-proposal", proposal)
 	for i := 0; i < 4; i++ {
 		ln.mustPoaTx(i, "operator", "gov", "vote", "1", "yes")
@@ -144,9 +133,7 @@ func TestLocalnetUpgradesUnderCosmovisor(t *testing.T) {
 		}
 	}
 	output := sha256Hex("completion")
-	sig := strings.TrimSpace(n0.mustCLI("tx", "compute", "sign-receipt", "1", output, "60", "1000",
-		"--from", "worker", "--chain-id", localnetChainID, "--keyring-backend", "test"))
-	ln.mustPoaTx(0, "bob", "compute", "submit-receipt", "1", output, "60", sig)
+	ln.mustPoaTx(0, "bob", "compute", "submit-receipt", "1", output, "60", n0.signReceipt("1", output))
 	n0.waitForJobState(1, "JOB_STATE_SETTLED", time.Minute)
 	var head struct {
 		Height int64 `json:"height"`

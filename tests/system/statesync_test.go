@@ -75,8 +75,7 @@ func TestLocalnetJoinsByStateSync(t *testing.T) {
 	n0 := ln.nodes[0]
 	alice, bob := n0.keyAddress("alice"), n0.keyAddress("bob")
 	ln.mustPoaTx(0, "alice", "bank", "send", alice, bob, "31337"+denom)
-	n0.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
-	workerKey := strings.TrimSpace(n0.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+	workerKey := n0.addWorkerKey()
 	ln.mustPoaTx(0, "bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b",
 		"--endpoint", "https://gpu.example/v1")
 	submit := func(prompt, deadline string) {
@@ -85,9 +84,7 @@ func TestLocalnetJoinsByStateSync(t *testing.T) {
 	submit("settled", "200") // 1: delivered, settles
 	ln.mustPoaTx(0, "bob", "compute", "accept-job", "1")
 	output := sha256Hex("completion")
-	sig := strings.TrimSpace(n0.mustCLI("tx", "compute", "sign-receipt", "1", output, "60", "1000",
-		"--from", "worker", "--chain-id", localnetChainID, "--keyring-backend", "test"))
-	ln.mustPoaTx(0, "bob", "compute", "submit-receipt", "1", output, "60", sig)
+	ln.mustPoaTx(0, "bob", "compute", "submit-receipt", "1", output, "60", n0.signReceipt("1", output))
 	submit("expired", "3") // 2: accepted, never delivered
 	ln.mustPoaTx(0, "bob", "compute", "accept-job", "2")
 	submit("cancelled", "200") // 3

@@ -101,7 +101,6 @@ func TestOldReleaseUpgradesToV2ByGovernance(t *testing.T) {
 		withGovVotingPeriods(20*time.Second, 6*time.Second),
 		withComputeParams(func(p *computetypes.Params) { p.DisputeWindowBlocks = 3 }),
 	)
-	n.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
 	env := []string{"DATABASE_URL="} // the default SQLite index in data/
 	startArgs := append([]string{"start", "--home", n.home}, n.startArgs()...)
 	n.start(env, startArgs...)
@@ -109,16 +108,14 @@ func TestOldReleaseUpgradesToV2ByGovernance(t *testing.T) {
 
 	alice, bob := n.keyAddress("alice"), n.keyAddress("bob")
 	sent := []sentTx{n.sendAndWait("alice", alice, bob, "before-v2")}
-	workerKey := strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+	workerKey := n.addWorkerKey()
 	n.tx("bob", "compute", "register-provider", workerKey, "1000", "200000000", "llama-3-8b",
 		"--endpoint", "https://gpu.example/v1")
 	n.tx("alice", "compute", "submit-job", "inference", "llama-3-8b", sha256Hex("prompt"), "100", "1500", "50")
 	n.tx("bob", "compute", "accept-job", "1")
 	receipt := func(id string) {
 		output := sha256Hex("completion-" + id)
-		sig := strings.TrimSpace(n.mustCLI("tx", "compute", "sign-receipt", id, output, "60", "1000",
-			"--from", "worker", "--chain-id", testChainID, "--keyring-backend", "test"))
-		n.tx("bob", "compute", "submit-receipt", id, output, "60", sig)
+		n.tx("bob", "compute", "submit-receipt", id, output, "60", n.signReceipt(id, output))
 	}
 	receipt("1")
 	// Accepted and never delivered: the end-blocker expires it, refunds and slashes.
@@ -142,14 +139,7 @@ func TestOldReleaseUpgradesToV2ByGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	planHeight := now + 20
-	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	proposal := filepath.Join(t.TempDir(), "upgrade-v2.json")
-	body := fmt.Sprintf(`{"messages":[{"@type":"/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade","authority":%q,`+
-		`"plan":{"name":"v2","height":"%d","info":"x/compute consensus version 2"}}],`+
-		`"deposit":"50000000%s","title":"Upgrade v2","summary":"x/compute job counters.","expedited":true}`, gov, planHeight, denom)
-	if err := os.WriteFile(proposal, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	proposal := upgradeV2Proposal(t, planHeight)
 	proposed := n.tx("validator", "gov", "submit-proposal", proposal)
 	n.tx("validator", "gov", "vote", "1", "yes")
 	t.Logf("timeline: proposal in block %d, plan height %d", proposed.Height, planHeight)
@@ -304,6 +294,36 @@ func (n *node) computeCounts() (map[string]uint64, uint64) {
 		}
 	}
 	return jobs, providers
+}
+
+// upgradeV2Proposal writes an expedited governance proposal that schedules
+// plan v2 at planHeight, and returns its path for `tx gov submit-proposal`.
+func upgradeV2Proposal(t *testing.T, planHeight int64) string {
+	t.Helper()
+	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
+	path := filepath.Join(t.TempDir(), "upgrade-v2.json")
+	body := fmt.Sprintf(`{"messages":[{"@type":"/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade","authority":%q,`+
+		`"plan":{"name":"v2","height":"%d","info":"x/compute consensus version 2"}}],`+
+		`"deposit":"50000000%s","title":"Upgrade v2","summary":"x/compute job counters.","expedited":true}`, gov, planHeight, denom)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// addWorkerKey adds key "worker" (a provider's signing key) to the node's
+// keyring and returns its public key as register-provider takes it.
+func (n *node) addWorkerKey() string {
+	n.t.Helper()
+	n.mustCLI("keys", "add", "worker", "--keyring-backend", "test")
+	return strings.TrimSpace(n.mustCLI("keys", "show", "worker", "--pubkey", "--keyring-backend", "test"))
+}
+
+// signReceipt signs job id's receipt for output (60 units at 1000) with the worker key.
+func (n *node) signReceipt(id, output string) string {
+	n.t.Helper()
+	return strings.TrimSpace(n.mustCLI("tx", "compute", "sign-receipt", id, output, "60", "1000",
+		"--from", "worker", "--chain-id", n.chainID, "--keyring-backend", "test"))
 }
 
 // waitForLog waits until the node's log from offset on matches re, and
