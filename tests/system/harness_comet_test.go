@@ -127,7 +127,7 @@ func (n *node) waitForHeight(h int64, within time.Duration) int64 {
 			n.t.Fatalf("node exited while waiting for height %d: %v\n%s", h, err, n.logTail())
 		case ev := <-blocks:
 			if nb, ok := ev.Data.(cmttypes.EventDataNewBlock); ok && nb.Block != nil && nb.Block.Height >= h {
-				// The event comes before /status moves on; confirm there.
+				// The event goes out after the block is stored and committed, so /status has it: confirm there.
 				continue
 			}
 		case <-poll.C:
