@@ -154,23 +154,9 @@ validator-governance mode of a new network. The seed's other variables:
 				fmt.Fprintf(out, "%s applies to node0's SQL index only (the localnet's indexer)\n", EnvDatabaseURL)
 			}
 
-			bin, err := os.Executable()
+			start, bin, err := nodeStarter(l, underCosmovisor, cosmovisorBin)
 			if err != nil {
 				return err
-			}
-			start := l.StartNode
-			if underCosmovisor {
-				if bin, err = localnet.FindCosmovisor(cosmovisorBin); err != nil {
-					return err
-				}
-				self, err := os.Executable()
-				if err != nil {
-					return err
-				}
-				if err := l.InstallGenesisBinary(self); err != nil {
-					return err
-				}
-				start = l.StartNodeUnderCosmovisor
 			}
 			started := time.Now()
 			for i, n := range l.Nodes {
@@ -467,20 +453,9 @@ block sync from there. The localnet must be running and past height 42.`,
 			if err := applyLocalnetSeedPorts(l, seed); err != nil {
 				return err
 			}
-			bin, err := os.Executable()
+			start, bin, err := nodeStarter(l, underCosmovisor, cosmovisorBin)
 			if err != nil {
 				return err
-			}
-			start := l.StartNode
-			if underCosmovisor {
-				self := bin
-				if bin, err = localnet.FindCosmovisor(cosmovisorBin); err != nil {
-					return err
-				}
-				if err := l.InstallGenesisBinary(self); err != nil {
-					return err
-				}
-				start = l.StartNodeUnderCosmovisor
 			}
 			pid, err := start(i, bin, localnetNodeEnv(os.Environ(), l, i, seed))
 			if err != nil {
@@ -495,4 +470,25 @@ block sync from there. The localnet must be running and past height 42.`,
 	cmd.Flags().Bool(flagCosmovisor, false, "run the node under cosmovisor (as localnet start --cosmovisor)")
 	cmd.Flags().String(flagCosmovisorBin, "", "the cosmovisor binary (default: cosmovisor on PATH)")
 	return cmd
+}
+
+// nodeStarter returns how to start a node of l and the program to run:
+// this binary, or cosmovisor with this binary installed as every node's
+// genesis binary (localnet start and add-node share it).
+func nodeStarter(l *Localnet, underCosmovisor bool, cosmovisorBin string) (func(int, string, []string) (int, error), string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	if !underCosmovisor {
+		return l.StartNode, self, nil
+	}
+	cosmovisor, err := localnet.FindCosmovisor(cosmovisorBin)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := l.InstallGenesisBinary(self); err != nil {
+		return nil, "", err
+	}
+	return l.StartNodeUnderCosmovisor, cosmovisor, nil
 }
