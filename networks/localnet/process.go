@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aitbc/chain/indexer"
+	"github.com/aitbc/chain/keyguard"
 )
 
 const (
@@ -34,8 +35,14 @@ func (l *Network) StartNode(i int, bin string, env []string) (int, error) {
 // startProcess runs bin with args as node i's process (see StartNode); args
 // must name the node's home, which ProcessRunning looks for.
 func (l *Network) startProcess(i int, bin string, args, env []string) (int, error) {
-	home := l.Home(i)
-	logFile, err := os.OpenFile(filepath.Join(home, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return l.spawn(l.Nodes[i].Name, l.Home(i), LogFile, PidFile, bin, args, env)
+}
+
+// spawn starts a detached process in its own process group whose output is
+// appended to dir/logName and whose pid goes to dir/pidName; args must name
+// dir, which ProcessRunning looks for.
+func (l *Network) spawn(name, dir, logName, pidName, bin string, args, env []string) (int, error) {
+	logFile, err := os.OpenFile(filepath.Join(dir, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
 	}
@@ -45,13 +52,13 @@ func (l *Network) startProcess(i int, bin string, args, env []string) (int, erro
 	cmd.Stdout, cmd.Stderr = logFile, logFile // stdin is /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("%s: starting %s: %w", l.Nodes[i].Name, bin, err)
+		return 0, fmt.Errorf("%s: starting %s: %w", name, bin, err)
 	}
 	pid := cmd.Process.Pid
 	// Reap the child should it exit while this command still runs.
 	go func() { _ = cmd.Wait() }()
-	if err := os.WriteFile(filepath.Join(home, PidFile), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if err := os.WriteFile(filepath.Join(dir, pidName), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		killGroup(pid)
 		return 0, err
 	}
 	return pid, nil
@@ -148,15 +155,16 @@ func seedVariable(name string, port int) string {
 }
 
 // ownVariables are seed variables the localnet sets per node
-// instead of passing them on: each node needs its own ports and its own
-// index database.
-var ownVariables = []string{EnvRPCPort, EnvWSPort, EnvMetricsPort, EnvDatabaseURL}
+// instead of passing them on: each node needs its own ports, its own
+// index database and, if a validator, its own VALIDATOR_ADDRESS.
+var ownVariables = []string{EnvRPCPort, EnvWSPort, EnvMetricsPort, EnvDatabaseURL, keyguard.EnvValidatorAddress}
 
 // NodeEnv is node i's environment: environ without the Seed's variables,
 // plus node i's facade ports where the seed set them (see ApplySeedPorts) and DATABASE_URL for node0 only: node0 is
 // the localnet's indexer (the others have indexer.enable = false), and one
 // database cannot hold the indexes of several nodes should an operator turn
-// theirs on (each then writes SQLite in its own data directory). RPC_HOST,
+// theirs on (each then writes SQLite in its own data directory). A
+// validator gets VALIDATOR_ADDRESS, its own consensus address. RPC_HOST,
 // BLOCK_TIME, LOG_LEVEL and the rest apply to every node alike.
 func (l *Network) NodeEnv(environ []string, i int, seed Seed) []string {
 	env := make([]string, 0, len(environ)+4)
@@ -182,21 +190,18 @@ next:
 	if i == 0 && seed.DatabaseURL != "" {
 		env = append(env, EnvDatabaseURL+"="+seed.DatabaseURL)
 	}
+	// Each validator must sign as itself: start refuses any other key. An
+	// unreadable key file is left for start to report.
+	if addr, err := l.ValidatorAddress(i); err == nil && addr != "" {
+		env = append(env, keyguard.EnvValidatorAddress+"="+addr)
+	}
 	return env
 }
 
 // PID returns the pid of node i's running aitbcd, or 0 when it
 // does not run (no pid file, or a stale one).
 func (l *Network) PID(i int) int {
-	raw, err := os.ReadFile(filepath.Join(l.Home(i), PidFile))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil || pid <= 0 || !ProcessRunning(pid, l.Home(i)) {
-		return 0
-	}
-	return pid
+	return readPid(filepath.Join(l.Home(i), PidFile), l.Home(i))
 }
 
 // ProcessRunning reports whether pid is a live (not zombie) process. Where
@@ -236,49 +241,60 @@ func ProcessRunning(pid int, home string) bool {
 	return false
 }
 
-// Stop sends SIGTERM to every running node, waits up to timeout for
-// all to exit, then kills the ones left with SIGKILL. It returns the names
-// of the nodes it stopped and of those it had to kill.
+// Stop sends SIGTERM to every running node and remote signer, waits up to
+// timeout for all to exit, then kills the ones left with SIGKILL. It
+// returns the names of the processes it stopped and of those it had to
+// kill, nodes before signers.
 func (l *Network) Stop(timeout time.Duration) (stopped, killed []string) {
-	pids := make([]int, len(l.Nodes)) // 0: not running (any more)
+	type proc struct {
+		name, home, pidFile string
+		pid                 int // 0: not running (any more)
+	}
+	var procs []proc
+	for i, n := range l.Nodes {
+		procs = append(procs, proc{n.Name, l.Home(i), PidFile, l.PID(i)})
+	}
+	for i, n := range l.Nodes {
+		if pid := l.SignerPID(i); pid != 0 {
+			procs = append(procs, proc{n.Name + signerDirSuffix, l.SignerHome(i), SignerPidFile, pid})
+		}
+	}
 	running := 0
-	for i := range l.Nodes {
-		if pid := l.PID(i); pid != 0 {
-			pids[i] = pid
+	for _, p := range procs {
+		if p.pid != 0 {
 			running++
-			_ = syscall.Kill(-pid, syscall.SIGTERM) // the node's process group
+			_ = syscall.Kill(-p.pid, syscall.SIGTERM) // the process group
 		}
 	}
 	deadline := time.Now().Add(timeout)
 	for running > 0 {
-		for i, pid := range pids {
-			if pid != 0 && !ProcessRunning(pid, l.Home(i)) {
-				stopped = append(stopped, l.Nodes[i].Name)
-				pids[i] = 0
+		for i := range procs {
+			p := &procs[i]
+			if p.pid != 0 && !ProcessRunning(p.pid, p.home) {
+				stopped = append(stopped, p.name)
+				p.pid = 0
 				running--
-				_ = os.Remove(filepath.Join(l.Home(i), PidFile))
+				_ = os.Remove(filepath.Join(p.home, p.pidFile))
 			}
 		}
 		if running > 0 && time.Now().After(deadline) {
-			for i, pid := range pids {
-				if pid != 0 {
-					_ = syscall.Kill(-pid, syscall.SIGKILL)
-					killed = append(killed, l.Nodes[i].Name)
-					_ = os.Remove(filepath.Join(l.Home(i), PidFile))
+			for i := range procs {
+				if p := &procs[i]; p.pid != 0 {
+					killGroup(p.pid)
+					killed = append(killed, p.name)
+					_ = os.Remove(filepath.Join(p.home, p.pidFile))
 				}
 			}
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	sort.Slice(stopped, func(a, b int) bool { return nodeIndex(stopped[a]) < nodeIndex(stopped[b]) })
+	order := map[string]int{}
+	for i, p := range procs {
+		order[p.name] = i
+	}
+	sort.Slice(stopped, func(a, b int) bool { return order[stopped[a]] < order[stopped[b]] })
 	return stopped, killed
-}
-
-// nodeIndex is i for a node named "node<i>".
-func nodeIndex(name string) int {
-	i, _ := strconv.Atoi(strings.TrimPrefix(name, "node"))
-	return i
 }
 
 // WaitForBlocks waits until every node that runs has committed a

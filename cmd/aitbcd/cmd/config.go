@@ -10,6 +10,7 @@ import (
 	"github.com/aitbc/chain/app"
 	"github.com/aitbc/chain/facade"
 	"github.com/aitbc/chain/indexer"
+	"github.com/aitbc/chain/keyguard"
 	"github.com/aitbc/chain/netguard"
 )
 
@@ -144,5 +145,8 @@ func initCometConfig() *cmtcfg.Config {
 	// No profiling endpoint unless asked for: it would collide between the
 	// nodes of a localnet and has no place on a validator.
 	cfg.RPC.PprofListenAddress = ""
+	// Refuse to join consensus when the key signed one of the last blocks
+	// elsewhere (keyguard.DefaultDoubleSignCheckHeight says why 10).
+	cfg.Consensus.DoubleSignCheckHeight = keyguard.DefaultDoubleSignCheckHeight
 	return cfg
 }

@@ -29,6 +29,7 @@ const (
 	flagStopTimeout   = "timeout"
 	flagCosmovisor    = "cosmovisor"
 	flagCosmovisorBin = "cosmovisor-bin"
+	flagRemoteSigner  = "remote-signer"
 	flagStateSync     = "state-sync"
 
 	defaultLocalnetValidators = 4
@@ -118,6 +119,7 @@ validator-governance mode of a new network. The seed's other variables:
 			wait, _ := cmd.Flags().GetDuration(flagWait)
 			underCosmovisor, _ := cmd.Flags().GetBool(flagCosmovisor)
 			cosmovisorBin, _ := cmd.Flags().GetString(flagCosmovisorBin)
+			remoteSigner, _ := cmd.Flags().GetBool(flagRemoteSigner)
 
 			out := cmd.OutOrStdout()
 			dir := localnetDir(cmd)
@@ -147,6 +149,11 @@ validator-governance mode of a new network. The seed's other variables:
 			}
 			fmt.Fprintf(out, "AITBC localnet %s (%s): %d validators, %d full nodes, consensus mode %s, in %s\n",
 				l.ChainID, state, l.Validators, l.FullNodes, l.ConsensusMode, dir)
+			if remoteSigner {
+				if err := useRemoteSigners(out, l); err != nil {
+					return err
+				}
+			}
 			if noStart {
 				return nil
 			}
@@ -156,6 +163,9 @@ validator-governance mode of a new network. The seed's other variables:
 
 			start, bin, err := nodeStarter(l, underCosmovisor, cosmovisorBin)
 			if err != nil {
+				return err
+			}
+			if err := startSigners(out, l, os.Environ()); err != nil {
 				return err
 			}
 			started := time.Now()
@@ -191,6 +201,7 @@ validator-governance mode of a new network. The seed's other variables:
 	cmd.Flags().Duration(flagWait, defaultLocalnetWait, "how long to wait for blocks after starting the nodes (0: do not wait)")
 	cmd.Flags().Bool(flagCosmovisor, false, "run every node under cosmovisor (DAEMON_HOME is the node's home; see prepare-upgrade)")
 	cmd.Flags().String(flagCosmovisorBin, "", "the cosmovisor binary (default: cosmovisor on PATH; make cosmovisor builds build/tools/cosmovisor)")
+	cmd.Flags().Bool(flagRemoteSigner, false, "move every validator's consensus key into its own `aitbcd signer` process (<localnet>/<node>-signer), once; their signers start with the nodes from then on")
 	return cmd
 }
 
@@ -470,6 +481,46 @@ block sync from there. The localnet must be running and past height 42.`,
 	cmd.Flags().Bool(flagCosmovisor, false, "run the node under cosmovisor (as localnet start --cosmovisor)")
 	cmd.Flags().String(flagCosmovisorBin, "", "the cosmovisor binary (default: cosmovisor on PATH)")
 	return cmd
+}
+
+// useRemoteSigners moves every validator's key to its signer, once
+// (localnet.Network.UseRemoteSigner).
+func useRemoteSigners(out io.Writer, l *Localnet) error {
+	for i, n := range l.Nodes {
+		if n.Role != localnet.RoleValidator || l.HasRemoteSigner(i) {
+			continue
+		}
+		if err := l.UseRemoteSigner(i); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %-7s consensus key moved to %s\n", n.Name, l.SignerHome(i))
+	}
+	return nil
+}
+
+// startSigners starts every validator's signer that has a key and does not
+// run: a node whose key is in a signer waits for it at start.
+func startSigners(out io.Writer, l *Localnet, environ []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for i, n := range l.Nodes {
+		if !l.HasRemoteSigner(i) {
+			continue
+		}
+		if pid := l.SignerPID(i); pid != 0 {
+			fmt.Fprintf(out, "  %-7s signer already running (pid %d)\n", n.Name, pid)
+			continue
+		}
+		pid, err := l.StartSigner(i, self, environ)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %-7s signer started (pid %d), dials %s, log %s\n", n.Name, pid, l.SignerAddress(i),
+			filepath.Join(l.SignerHome(i), localnet.SignerLogFile))
+	}
+	return nil
 }
 
 // nodeStarter returns how to start a node of l and the program to run:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/spf13/cast"
@@ -33,6 +34,7 @@ import (
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/aitbc/chain/app"
+	"github.com/aitbc/chain/keyguard"
 )
 
 // EnvPrefix prefixes environment variables that override any flag or config
@@ -123,6 +125,7 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 		facadeCmd(),
 		indexCmd(),
 		benchCmd(),
+		signerCmd(),
 	)
 	// The connection guard takes the public addresses before the SDK opens
 	// its listeners and serves them once the node runs.
@@ -136,6 +139,7 @@ func addCommands(rootCmd *cobra.Command, tempApp *app.App) {
 	})
 	if start, _, err := rootCmd.Find([]string{"start"}); err == nil && start.Name() == "start" {
 		guard.wrapStartCmd(start)
+		wrapStartWithKeyCheck(start)
 	}
 	rootCmd.AddCommand(
 		server.StatusCommand(),
@@ -173,6 +177,11 @@ func initCmd(tempApp *app.App) *cobra.Command {
 		// and would collide between the nodes of a localnet).
 		configToml := filepath.Join(home, "config", "config.toml")
 		if err := setTomlValues(configToml, "consensus", map[string]string{"timeout_commit": DefaultBlockTime.String()}); err != nil {
+			return err
+		}
+		if err := setTomlLiterals(configToml, "consensus", map[string]string{
+			"double_sign_check_height": strconv.Itoa(keyguard.DefaultDoubleSignCheckHeight),
+		}); err != nil {
 			return err
 		}
 		return setTomlValues(configToml, "rpc", map[string]string{"pprof_laddr": ""})
