@@ -155,7 +155,7 @@ func NewAppKeepers(appCodec codec.Codec, legacyAmino *codec.LegacyAmino, bApp *b
 	k.GovKeeper = *govKeeper.SetHooks(govtypes.NewMultiGovHooks())
 
 	k.PoaKeeper = poakeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[poatypes.StoreKey]), authority,
-		k.AccountKeeper, k.BankKeeper, k.StakingKeeper)
+		k.AccountKeeper, k.BankKeeper, k.StakingKeeper, k.SlashingKeeper)
 
 	k.ComputeKeeper = computekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[computetypes.StoreKey]), authority,
 		opts.BondDenom, authtypes.FeeCollectorName, k.AccountKeeper, k.BankKeeper)

@@ -32,6 +32,12 @@ type AccountKeeper interface {
 	GetModuleAddress(moduleName string) sdk.AccAddress
 }
 
+// SlashingKeeper is the part of x/slashing x/poa uses: a consensus key
+// tombstoned for double signing never becomes a validator's key again.
+type SlashingKeeper interface {
+	IsTombstoned(ctx context.Context, consAddr sdk.ConsAddress) bool
+}
+
 // Keeper is x/poa's keeper.
 type Keeper struct {
 	cdc          codec.BinaryCodec
@@ -42,6 +48,7 @@ type Keeper struct {
 	accountKeeper AccountKeeper
 	bankKeeper    BankKeeper
 	staking       *stakingkeeper.Keeper
+	slashing      SlashingKeeper
 
 	Schema       collections.Schema
 	Params       collections.Item[types.Params]
@@ -53,7 +60,7 @@ type Keeper struct {
 
 // NewKeeper builds the keeper. authority must be the governance module address.
 func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authority string,
-	ak AccountKeeper, bk BankKeeper, sk *stakingkeeper.Keeper,
+	ak AccountKeeper, bk BankKeeper, sk *stakingkeeper.Keeper, slk SlashingKeeper,
 ) Keeper {
 	if _, err := sdk.AccAddressFromBech32(authority); err != nil {
 		panic(fmt.Errorf("x/poa authority %q: %w", authority, err))
@@ -69,6 +76,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 		accountKeeper: ak,
 		bankKeeper:    bk,
 		staking:       sk,
+		slashing:      slk,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		AllowList:     collections.NewKeySet(sb, types.AllowListPrefix, "allow_list", sdk.AccAddressKey),
 		Pending:       collections.NewMap(sb, types.PendingPrefix, "pending", collections.Uint64Key, codec.CollValue[types.PendingChange](cdc)),

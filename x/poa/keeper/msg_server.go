@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -67,12 +69,16 @@ func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator)
 		return nil, err
 	}
 	valAddr := sdk.ValAddress(operator)
-	if _, err := s.staking.GetValidator(ctx, valAddr); err == nil {
-		return nil, types.ErrValidatorExists.Wrapf("operator %s already runs validator %s", msg.Operator, valAddr)
+	if existing, err := s.staking.GetValidator(ctx, valAddr); err == nil {
+		return nil, types.ErrValidatorExists.Wrapf("operator %s already runs validator %s%s", msg.Operator, valAddr, s.readdNote(ctx, existing))
 	} else if !errors.Is(err, stakingtypes.ErrNoValidatorFound) {
 		return nil, err
 	}
-	if _, err := s.staking.GetValidatorByConsAddr(ctx, sdk.GetConsAddress(pk)); err == nil {
+	consAddr := sdk.GetConsAddress(pk)
+	if s.slashing.IsTombstoned(ctx, consAddr) {
+		return nil, types.ErrTombstonedKey.Wrapf("%s was tombstoned for double signing and can never sign for a validator again; add the validator with a new consensus key", consAddr)
+	}
+	if _, err := s.staking.GetValidatorByConsAddr(ctx, consAddr); err == nil {
 		return nil, types.ErrDuplicatePubKey.Wrapf("%s is already a validator's consensus key", sdk.ConsAddress(pk.Address()))
 	} else if !errors.Is(err, stakingtypes.ErrNoValidatorFound) {
 		return nil, err
@@ -110,7 +116,24 @@ func (s msgServer) AddValidator(ctx context.Context, msg *types.MsgAddValidator)
 	})
 }
 
+// readdNote tells the authority, when an operator's validator is still in
+// x/staking because it is jailed, how it can add the operator again.
+func (s msgServer) readdNote(ctx context.Context, v stakingtypes.Validator) string {
+	if !v.Jailed {
+		return ""
+	}
+	why := "is jailed"
+	if consAddr, err := v.GetConsAddr(); err == nil && s.slashing.IsTombstoned(ctx, consAddr) {
+		why = "is jailed and its consensus key tombstoned for double signing, so it can never unjail"
+	}
+	return fmt.Sprintf(": it %s; remove it (MsgRemoveValidator), then add the operator again with a new consensus key "+
+		"once x/staking has deleted it (when it has no stake left and its unbonding ends, %s), or add a new operator account now",
+		why, v.UnbondingTime.UTC().Format(time.RFC3339))
+}
+
 // SetValidatorPower queues a new power target for an existing validator.
+// x/poa adds no stake to a jailed validator: it cannot sign, and a
+// tombstoned one never will.
 func (s msgServer) SetValidatorPower(ctx context.Context, msg *types.MsgSetValidatorPower) (*types.MsgSetValidatorPowerResponse, error) {
 	if err := msg.ValidateBasic(); err != nil {
 		return nil, err
@@ -118,6 +141,14 @@ func (s msgServer) SetValidatorPower(ctx context.Context, msg *types.MsgSetValid
 	valAddr, err := s.managedTarget(ctx, msg.Authority, msg.ValidatorAddress)
 	if err != nil {
 		return nil, err
+	}
+	v, err := s.staking.GetValidator(ctx, valAddr)
+	if err != nil {
+		return nil, err
+	}
+	if v.Jailed && msg.Power > s.staking.TokensToConsensusPower(ctx, v.Tokens) {
+		return nil, types.ErrValidatorJailed.Wrapf("%s is jailed: x/poa adds no stake to it (lowering or removing it is allowed; "+
+			"a validator jailed for downtime unjails first, a tombstoned one is removed and added again with a new key)", msg.ValidatorAddress)
 	}
 	if _, err := s.queueChange(ctx, valAddr, msg.Power); err != nil {
 		return nil, err

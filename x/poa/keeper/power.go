@@ -65,13 +65,25 @@ func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, bud
 
 	reduction := k.staking.PowerReduction(ctx)
 	current := k.staking.TokensToConsensusPower(ctx, validator.Tokens)
+	if validator.Jailed && change.TargetPower > current {
+		// x/slashing jailed it (x/evidence maybe tombstoned it) after the
+		// change was queued: stake minted into it could not sign. The
+		// authority sets the power again once it is unjailed, or re-adds it.
+		k.Logger(ctx).Info("dropping a power raise for a jailed validator", "validator", change.ValidatorAddress, "target", change.TargetPower)
+		return 0, k.dropChange(ctx, change)
+	}
 	step := min(abs(change.TargetPower-current), budget)
-	if step > 0 {
+	// A removal that fits in the budget takes every delegation whole: a
+	// remainder below one power (a slashed validator's rounding, an added
+	// validator's 1uait self-bond) would keep the validator in x/staking for
+	// ever, and with it its operator from being added again.
+	removeAll := change.TargetPower == 0 && current <= budget
+	if step > 0 || removeAll {
 		amount := reduction.MulRaw(step)
 		if change.TargetPower > current {
 			err = k.addStake(ctx, validator, amount)
 		} else {
-			err = k.removeStake(ctx, validator, amount)
+			err = k.removeStake(ctx, validator, amount, removeAll)
 		}
 		if err != nil {
 			return 0, err
@@ -119,8 +131,8 @@ func (k Keeper) addStake(ctx context.Context, validator stakingtypes.Validator, 
 // delegation, which is unbonded at once and burned; then, for validators
 // bonded by their operators (genesis gentxs, HYBRID), the other delegations
 // in store order, which unbond normally and return to their owners after the
-// unbonding period.
-func (k Keeper) removeStake(ctx context.Context, validator stakingtypes.Validator, amount sdkmath.Int) error {
+// unbonding period. With all, every delegation is taken whole, whatever amount says.
+func (k Keeper) removeStake(ctx context.Context, validator stakingtypes.Validator, amount sdkmath.Int, all bool) error {
 	valAddr, err := k.staking.ValidatorAddressCodec().StringToBytes(validator.GetOperator())
 	if err != nil {
 		return err
@@ -143,7 +155,7 @@ func (k Keeper) removeStake(ctx context.Context, validator stakingtypes.Validato
 
 	remaining := amount
 	for _, d := range ordered {
-		if !remaining.IsPositive() {
+		if !remaining.IsPositive() && !all {
 			break
 		}
 		if validator, err = k.staking.GetValidator(ctx, valAddr); err != nil {
@@ -151,7 +163,10 @@ func (k Keeper) removeStake(ctx context.Context, validator stakingtypes.Validato
 		}
 		held := validator.TokensFromShares(d.Shares).TruncateInt()
 		take := sdkmath.MinInt(held, remaining)
-		if !take.IsPositive() {
+		if all {
+			take = held
+		}
+		if !take.IsPositive() && !all {
 			continue
 		}
 		shares := d.Shares

@@ -40,8 +40,8 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 }
 
 // Validators lists the bonded validators by power, then validators that
-// hold x/poa stake or have a pending change without being bonded, a page at
-// a time. The list comes from x/staking and x/poa together, not from one
+// hold x/poa stake or have a pending change without being bonded, then the
+// other jailed validators x/staking holds, a page at a time. The list comes from x/staking and x/poa together, not from one
 // collection, so a page's next_key is the position of the next validator in
 // it (8 bytes, big-endian), which a client passes back as it is.
 func (q queryServer) Validators(ctx context.Context, req *types.QueryValidatorsRequest) (*types.QueryValidatorsResponse, error) {
@@ -135,6 +135,17 @@ func (q queryServer) listValidators(ctx context.Context) ([]stakingtypes.Validat
 		}
 		add(v)
 	}
+	// Jailed validators x/staking still holds, in operator order: out of
+	// the set, but the authority has to see them to remove or re-add them.
+	all, err := q.staking.GetAllValidators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range all {
+		if v.Jailed {
+			add(v)
+		}
+	}
 	return out, nil
 }
 
@@ -143,7 +154,9 @@ func (q queryServer) describe(ctx context.Context, v stakingtypes.Validator) (ty
 	if err != nil {
 		return types.ValidatorPower{}, err
 	}
-	power := q.staking.TokensToConsensusPower(ctx, v.Tokens)
+	// The power CometBFT gives it: 0 unless bonded (a jailed validator's
+	// stake counts for nothing, as in total_power).
+	power := v.ConsensusPower(q.staking.PowerReduction(ctx))
 	target := power
 	if seq, err := q.PendingByVal.Get(ctx, valAddr); err == nil {
 		change, err := q.Pending.Get(ctx, seq)

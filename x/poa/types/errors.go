@@ -17,4 +17,6 @@ var (
 	ErrInvalidGenesis        = errorsmod.Register(ModuleName, 12, "invalid x/poa genesis")
 	ErrAlreadyAllowListed    = errorsmod.Register(ModuleName, 13, "operator already on the allow-list")
 	ErrInvalidMoniker        = errorsmod.Register(ModuleName, 14, "invalid validator moniker")
+	ErrTombstonedKey         = errorsmod.Register(ModuleName, 15, "consensus public key is tombstoned")
+	ErrValidatorJailed       = errorsmod.Register(ModuleName, 16, "validator is jailed")
 )
