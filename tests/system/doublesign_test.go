@@ -109,6 +109,11 @@ func TestDoubleSignIsEvidencedJailedAndTombstoned(t *testing.T) {
 	if int64(pv.TotalPower) != cometTotal || cometTotal != 300000 {
 		t.Fatalf("x/poa total_power %d, CometBFT's %d, want both 300000", pv.TotalPower, cometTotal)
 	}
+	var rest poaValidatorList
+	getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/aitbc/poa/v1/validators", ln.nodes[0].ports.API), &rest)
+	if restRow, ok := rest.find(valoper); !ok || restRow != row || rest.TotalPower != pv.TotalPower {
+		t.Fatalf("REST /aitbc/poa/v1/validators has node3 as %+v (listed %v), total %d; the CLI %+v, total %d", restRow, ok, rest.TotalPower, row, pv.TotalPower)
+	}
 	if pending := ln.poaPendingChanges(0); len(pending) != 0 {
 		t.Fatalf("x/poa has pending changes after the jail: %v", pending)
 	}
