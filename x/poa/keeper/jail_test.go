@@ -211,6 +211,10 @@ func TestPendingRaiseForJailedValidatorIsDropped(t *testing.T) {
 	if after := c.App.BankKeeper.GetSupply(ctx, "uait").Amount; !after.Equal(supply) {
 		t.Fatalf("supply went from %s to %s: stake was minted for a jailed validator", supply, after)
 	}
+	// Jailed, not tombstoned: its operator is told to unjail, not to re-add.
+	if _, err := srv.AddValidator(ctx, addMsg(t, govAddr, op, newConsKey("ramping-2"), 100)); !errors.Is(err, types.ErrValidatorExists) || !strings.Contains(err.Error(), "tx slashing unjail") {
+		t.Fatalf("adding a jailed validator's operator: %v, want ErrValidatorExists pointing to unjail", err)
+	}
 	// Lowering it is still the authority's to do.
 	if _, err := srv.SetValidatorPower(ctx, &types.MsgSetValidatorPower{Authority: govAddr, ValidatorAddress: sdk.ValAddress(op).String(), Power: 10}); err != nil {
 		t.Fatalf("lowering a jailed validator: %v", err)

@@ -122,13 +122,13 @@ func (s msgServer) readdNote(ctx context.Context, v stakingtypes.Validator) stri
 	if !v.Jailed {
 		return ""
 	}
-	why := "is jailed"
-	if consAddr, err := v.GetConsAddr(); err == nil && s.slashing.IsTombstoned(ctx, consAddr) {
-		why = "is jailed and its consensus key tombstoned for double signing, so it can never unjail"
+	if consAddr, err := v.GetConsAddr(); err != nil || !s.slashing.IsTombstoned(ctx, consAddr) {
+		return ": it is jailed; its operator unjails it (tx slashing unjail) once the jail period is over"
 	}
-	return fmt.Sprintf(": it %s; remove it (MsgRemoveValidator), then add the operator again with a new consensus key "+
-		"once x/staking has deleted it (when it has no stake left and its unbonding ends, %s), or add a new operator account now",
-		why, v.UnbondingTime.UTC().Format(time.RFC3339))
+	return fmt.Sprintf(": it is jailed and its consensus key tombstoned for double signing, so it can never unjail; "+
+		"remove it (MsgRemoveValidator), then add the operator again with a new consensus key once x/staking has deleted it "+
+		"(when it has no stake left and its unbonding ends, %s), or add a new operator account now",
+		v.UnbondingTime.UTC().Format(time.RFC3339))
 }
 
 // SetValidatorPower queues a new power target for an existing validator.
