@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -82,13 +83,13 @@ func Check(ctx context.Context, o Options) (Decision, error) {
 	}
 
 	if want != nil && !bytes.Equal(want, d.Address) {
+		given := fmt.Sprintf("%s=%s (%s, %s)", EnvValidatorAddress, strings.TrimSpace(o.Want), want, Bech32(want, o.ConsPrefix))
 		if d.Address == nil {
-			return Decision{}, fmt.Errorf("%s=%s (%s), but this node has no consensus key yet: %s does not exist",
-				EnvValidatorAddress, want, Bech32(want, o.ConsPrefix), source)
+			return Decision{}, fmt.Errorf("%s, but this node has no consensus key yet: %s does not exist", given, source)
 		}
-		return Decision{}, fmt.Errorf("%s=%s (%s) is not the key this node would sign with: %s holds %s (%s); "+
+		return Decision{}, fmt.Errorf("%s is not the key this node would sign with: %s holds %s (%s); "+
 			"refusing to start rather than sign as another validator",
-			EnvValidatorAddress, want, Bech32(want, o.ConsPrefix), source, d.Address, Bech32(d.Address, o.ConsPrefix))
+			given, source, d.Address, Bech32(d.Address, o.ConsPrefix))
 	}
 
 	lookback := cfg.Consensus.DoubleSignCheckHeight

@@ -541,10 +541,15 @@ func (ln *localnet) waitForValidator(i, via int, want bool, within time.Duration
 }
 
 // consensusAddressFromKey is node i's consensus address (hex) read from its
-// priv_validator_key.json, so it works while the node is stopped.
+// priv_validator_key.json (its remote signer's, if it has one), so it works
+// while the node is stopped.
 func (ln *localnet) consensusAddressFromKey(i int) string {
 	ln.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json"))
+	keyFile := filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json")
+	if i < len(ln.net.Nodes) && ln.net.HasRemoteSigner(i) {
+		keyFile = filepath.Join(ln.net.SignerHome(i), "config", "priv_validator_key.json")
+	}
+	raw, err := os.ReadFile(keyFile)
 	if err != nil {
 		ln.t.Fatal(err)
 	}
