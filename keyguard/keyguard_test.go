@@ -33,12 +33,12 @@ func TestParseAddressForms(t *testing.T) {
 		}
 	}
 	for in, msg := range map[string]string{
-		"":                            "empty address",
-		"xyz":                         "want 40 hex digits",
+		"":                             "empty address",
+		"xyz":                          "want 40 hex digits",
 		"F123278AFAF61E89CA6730771ECD": "want 40 hex digits",
-		"0x" + want + "00":            "want 40 hex digits",
+		"0x" + want + "00":             "want 40 hex digits",
 		// An operator address is not a consensus address.
-		"aitvaloper1dd2l0gg8ur7v2j8dqdw6fqq4a2a6p8fsfvv9nh": "neither hex nor valid bech32",
+		"aitvaloper1dd2l0gg8ur7v2j8dqdw6fqq4a2a6p8fsfvv9nh":    "neither hex nor valid bech32",
 		"cosmosvalcons1ll3ljvhc2jhxjp5qclmvx2qfzpryh9x5vl7gum": "neither hex nor valid bech32",
 	} {
 		_, err := ParseAddress(in, prefix)
