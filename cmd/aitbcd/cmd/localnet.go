@@ -90,6 +90,11 @@ With --cosmovisor every node runs under cosmovisor, its home being DAEMON_HOME:
 ` + "`aitbcd localnet prepare-upgrade NAME BINARY`" + ` puts the binary of a planned upgrade in
 <node>/cosmovisor/upgrades/NAME/bin. At the plan's height cosmovisor swaps it in.
 
+With --remote-signer (once; the nodes must be stopped) each validator's consensus key and its
+double-sign state move to <localnet>/<node>-signer, its priv_validator_laddr is set to
+tcp://127.0.0.1:<base+10*i+7>, and from then on start runs ` + "`aitbcd signer`" + ` for it before
+the node (log: signer.log there). Every validator gets VALIDATOR_ADDRESS, its own address.
+
 CONSENSUS_MODE (poa, hybrid or pos; default poa) or --consensus-mode picks the
 validator-governance mode of a new network. The seed's other variables:
   BLOCK_TIME, LOG_LEVEL, RPC_HOST  apply to every node (RPC_HOST: facade REST and WebSocket)
