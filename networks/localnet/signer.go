@@ -38,6 +38,15 @@ func (n *Network) signerKeyFile(i int) string {
 	return filepath.Join(n.SignerHome(i), "config", "priv_validator_key.json")
 }
 
+// ConsensusKeyFile is the priv_validator_key.json node i signs with: its
+// signer's when it has one, else the one in its home.
+func (n *Network) ConsensusKeyFile(i int) string {
+	if n.HasRemoteSigner(i) {
+		return n.signerKeyFile(i)
+	}
+	return filepath.Join(n.Home(i), "config", "priv_validator_key.json")
+}
+
 // HasRemoteSigner reports whether node i's key lives in its signer.
 func (n *Network) HasRemoteSigner(i int) bool {
 	_, err := os.Stat(n.signerKeyFile(i))
@@ -123,11 +132,7 @@ func (n *Network) ValidatorAddress(i int) (string, error) {
 	if n.Nodes[i].Role != RoleValidator {
 		return "", nil
 	}
-	path := filepath.Join(n.Home(i), "config", "priv_validator_key.json")
-	if n.HasRemoteSigner(i) {
-		path = n.signerKeyFile(i)
-	}
-	key, err := keyguard.LoadKeyFile(path)
+	key, err := keyguard.LoadKeyFile(n.ConsensusKeyFile(i))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

@@ -546,8 +546,8 @@ func (ln *localnet) waitForValidator(i, via int, want bool, within time.Duration
 func (ln *localnet) consensusAddressFromKey(i int) string {
 	ln.t.Helper()
 	keyFile := filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json")
-	if i < len(ln.net.Nodes) && ln.net.HasRemoteSigner(i) {
-		keyFile = filepath.Join(ln.net.SignerHome(i), "config", "priv_validator_key.json")
+	if i < len(ln.net.Nodes) {
+		keyFile = ln.net.ConsensusKeyFile(i)
 	}
 	raw, err := os.ReadFile(keyFile)
 	if err != nil {

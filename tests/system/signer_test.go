@@ -1,15 +1,15 @@
 package system
 
 import (
-	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cometbft/cometbft/privval"
 
 	"github.com/aitbc/chain/keyguard"
 )
@@ -34,15 +34,11 @@ func (ln *localnet) startSigner(i int) *node {
 // CLI takes, read from its key file (node or signer).
 func (ln *localnet) signerPubKey(i int) string {
 	ln.t.Helper()
-	path := filepath.Join(ln.nodes[i].home, "config", "priv_validator_key.json")
-	if ln.net.HasRemoteSigner(i) {
-		path = filepath.Join(ln.net.SignerHome(i), "config", "priv_validator_key.json")
-	}
-	key, err := keyguard.LoadKeyFile(path)
+	key, err := keyguard.LoadKeyFile(ln.net.ConsensusKeyFile(i))
 	if err != nil {
 		ln.t.Fatal(err)
 	}
-	return fmt.Sprintf(`{"@type":"/cosmos.crypto.ed25519.PubKey","key":"%s"}`, base64.StdEncoding.EncodeToString(key.PubKey.Bytes()))
+	return pubKeyJSON(&privval.FilePV{Key: key})
 }
 
 // evidenceHeights are the heights in from..to whose block carries evidence.
