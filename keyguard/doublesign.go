@@ -3,6 +3,7 @@ package keyguard
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
@@ -23,32 +24,31 @@ import (
 // SDK's defaults, which AITBC keeps).
 const DefaultDoubleSignCheckHeight = 10
 
-// RecentOwnSignatures lists the heights, among the last lookback commits of
-// the node's block store, that addr signed. It opens the block store read
-// only and closes it before returning, so it must run before CometBFT
-// opens it. An empty store has no heights.
-func RecentOwnSignatures(cfg *cmtcfg.Config, addr crypto.Address, lookback int64) ([]int64, error) {
-	if lookback <= 0 || len(addr) == 0 {
-		return nil, nil
-	}
+// storeRecent reads the node's block store once: the heights, among its
+// last lookback commits, that addr signed, and the height and header time of
+// its last block. It opens the store and closes it before returning, so it
+// must run before CometBFT opens it. An empty store has no heights.
+func storeRecent(cfg *cmtcfg.Config, addr crypto.Address, lookback int64) (own []int64, top int64, topTime time.Time, err error) {
 	db, err := cmtcfg.DefaultDBProvider(&cmtcfg.DBContext{ID: "blockstore", Config: cfg})
 	if err != nil {
-		return nil, fmt.Errorf("opening the block store: %w", err)
+		return nil, 0, time.Time{}, fmt.Errorf("opening the block store: %w", err)
 	}
 	bs := store.NewBlockStore(db)
 	defer bs.Close()
-	top := bs.Height()
-	var heights []int64
+	top = bs.Height()
+	if meta := bs.LoadBlockMeta(top); meta != nil {
+		topTime = meta.Header.Time
+	}
 	for h := top; h > top-lookback && h >= bs.Base() && h > 0; h-- {
 		commit := bs.LoadSeenCommit(h)
 		if commit == nil {
 			commit = bs.LoadBlockCommit(h)
 		}
 		if commit != nil && signedBy(commit, addr) {
-			heights = append(heights, h)
+			own = append(own, h)
 		}
 	}
-	return heights, nil
+	return own, top, topTime, nil
 }
 
 func signedBy(c *types.Commit, addr crypto.Address) bool {

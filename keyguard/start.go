@@ -15,7 +15,6 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/p2p"
 	sm "github.com/cometbft/cometbft/state"
-	"github.com/cometbft/cometbft/store"
 )
 
 // Options are the inputs of one start's key checks.
@@ -96,7 +95,7 @@ func Check(ctx context.Context, o Options) (Decision, error) {
 	if lookback <= 0 || d.Address == nil {
 		return d, nil
 	}
-	own, err := RecentOwnSignatures(cfg, d.Address, lookback)
+	own, top, topTime, err := storeRecent(cfg, d.Address, lookback)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -104,7 +103,7 @@ func Check(ctx context.Context, o Options) (Decision, error) {
 	if len(own) == 0 {
 		return d, nil
 	}
-	reason, err := restartReason(cfg, d.Address, lookback, o.Now)
+	reason, err := restartReason(cfg, d.Address, lookback, top, topTime, o.Now)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -131,11 +130,7 @@ func Check(ctx context.Context, o Options) (Decision, error) {
 // blocks the chain made while this node was away. Not told apart: a chain
 // that halted for another reason and stays halted longer than QuickRestart
 // (docs/operations.md says how to restart it).
-func restartReason(cfg *cmtcfg.Config, addr crypto.Address, lookback int64, now time.Time) (string, error) {
-	top, lastTime, err := storeTop(cfg)
-	if err != nil {
-		return "", err
-	}
+func restartReason(cfg *cmtcfg.Config, addr crypto.Address, lookback, top int64, lastTime, now time.Time) (string, error) {
 	if h, ok := pendingUpgradeHeight(cfg); ok && h == top+1 {
 		return fmt.Sprintf("the chain halted at height %d for an upgrade", h), nil
 	}
@@ -158,20 +153,6 @@ func restartReason(cfg *cmtcfg.Config, addr crypto.Address, lookback int64, now 
 // timeout_commit (and not at all while the chain waits for quorum).
 func QuickRestart(lookback int64, blockTime time.Duration) time.Duration {
 	return max(2*time.Duration(lookback)*blockTime, time.Minute)
-}
-
-func storeTop(cfg *cmtcfg.Config) (int64, time.Time, error) {
-	db, err := cmtcfg.DefaultDBProvider(&cmtcfg.DBContext{ID: "blockstore", Config: cfg})
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("opening the block store: %w", err)
-	}
-	bs := store.NewBlockStore(db)
-	defer bs.Close()
-	top := bs.Height()
-	if meta := bs.LoadBlockMeta(top); meta != nil {
-		return top, meta.Header.Time, nil
-	}
-	return top, time.Time{}, nil
 }
 
 type fraction struct{ num, den int64 }
