@@ -44,6 +44,9 @@ type Options struct {
 	// looks for the new block at once instead of at the next poll.
 	Wake   <-chan struct{}
 	Logger log.Logger
+	// Metrics receive the indexed and the node's height; nil uses series
+	// in Prometheus's default registry (served by the facade's /metrics).
+	Metrics *Metrics
 }
 
 // Defaults of Options.
@@ -79,6 +82,9 @@ func New(opts Options) (*Indexer, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = defaultMetrics()
 	}
 	return &Indexer{opts: opts}, nil
 }
@@ -191,6 +197,7 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 	if err != nil {
 		return 0, false, fmt.Errorf("reading the cursor: %w", err)
 	}
+	ix.opts.Metrics.Height.Set(float64(cursor))
 	status, err := ix.opts.Source.Status(ctx)
 	if err != nil {
 		return cursor, false, fmt.Errorf("node status: %w", err)
@@ -199,6 +206,7 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 	if err != nil {
 		return cursor, false, err
 	}
+	ix.opts.Metrics.NodeHeight.Set(float64(latest))
 	if once {
 		if *stopAt < 0 {
 			*stopAt = latest
@@ -235,6 +243,7 @@ func (ix *Indexer) step(ctx context.Context, stopAt *int64, once bool) (int64, b
 		}
 		return cursor, false, fmt.Errorf("writing blocks %d-%d: %w", next, last, err)
 	}
+	ix.opts.Metrics.Height.Set(float64(last))
 	return last, last >= latest, nil
 }
 
