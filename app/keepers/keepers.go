@@ -136,12 +136,13 @@ func NewAppKeepers(appCodec codec.Codec, legacyAmino *codec.LegacyAmino, bApp *b
 		k.StakingKeeper, k.AccountKeeper, k.BankKeeper, authtypes.FeeCollectorName, authority)
 	k.DistrKeeper = distrkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[distrtypes.StoreKey]),
 		k.AccountKeeper, k.BankKeeper, k.StakingKeeper, authtypes.FeeCollectorName, authority)
+	// x/slashing unjails through x/poa, which charges the power a validator
+	// gets back to the block's power-increase budget.
+	slashingStaking := poakeeper.NewSlashingStaking(k.StakingKeeper)
 	k.SlashingKeeper = slashingkeeper.NewKeeper(appCodec, legacyAmino, runtime.NewKVStoreService(keys[slashingtypes.StoreKey]),
-		k.StakingKeeper, authority)
+		slashingStaking, authority)
 	k.FeeGrantKeeper = feegrantkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[feegrant.StoreKey]), k.AccountKeeper)
 
-	// Hooks are set after distribution and slashing exist; the keeper is a pointer so modules see them.
-	k.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(k.DistrKeeper.Hooks(), k.SlashingKeeper.Hooks()))
 
 	k.AuthzKeeper = authzkeeper.NewKeeper(runtime.NewKVStoreService(keys[authzkeeper.StoreKey]), appCodec,
 		bApp.MsgServiceRouter(), k.AccountKeeper).SetBankKeeper(k.BankKeeper)
@@ -156,6 +157,12 @@ func NewAppKeepers(appCodec codec.Codec, legacyAmino *codec.LegacyAmino, bApp *b
 
 	k.PoaKeeper = poakeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[poatypes.StoreKey]), authority,
 		k.AccountKeeper, k.BankKeeper, k.StakingKeeper, k.SlashingKeeper)
+	slashingStaking.SetPoaKeeper(k.PoaKeeper)
+
+	// Hooks are set once distribution, slashing and x/poa exist; the keeper
+	// is a pointer so modules see them. x/poa's hook charges every bonding
+	// to the block's power-increase budget and may refuse it.
+	k.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(k.DistrKeeper.Hooks(), k.SlashingKeeper.Hooks(), k.PoaKeeper.Hooks()))
 
 	k.ComputeKeeper = computekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[computetypes.StoreKey]), authority,
 		opts.BondDenom, authtypes.FeeCollectorName, k.AccountKeeper, k.BankKeeper)

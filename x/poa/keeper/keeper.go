@@ -56,6 +56,9 @@ type Keeper struct {
 	Pending      collections.Map[uint64, types.PendingChange]
 	PendingByVal collections.Map[sdk.ValAddress, uint64]
 	NextSequence collections.Sequence
+	// PowerIncreases is what bonding raised each validator's power by in
+	// the current block, keyed (height, validator); EndBlock empties it.
+	PowerIncreases collections.Map[collections.Pair[int64, sdk.ValAddress], int64]
 }
 
 // NewKeeper builds the keeper. authority must be the governance module address.
@@ -82,6 +85,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, authori
 		Pending:       collections.NewMap(sb, types.PendingPrefix, "pending", collections.Uint64Key, codec.CollValue[types.PendingChange](cdc)),
 		PendingByVal:  collections.NewMap(sb, types.PendingByValidPrefix, "pending_by_validator", sdk.ValAddressKey, collections.Uint64Value),
 		NextSequence:  collections.NewSequence(sb, types.NextSequenceKey, "next_sequence"),
+		PowerIncreases: collections.NewMap(sb, types.PowerIncreasePrefix, "power_increases",
+			collections.PairKeyCodec(collections.Int64Key, sdk.ValAddressKey), collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -104,6 +109,9 @@ func (k Keeper) Mode(ctx context.Context) (types.Mode, error) {
 	p, err := k.Params.Get(ctx)
 	return p.Mode, err
 }
+
+// BondDenom is the staking denom, which the power-increase budget counts.
+func (k Keeper) BondDenom(ctx context.Context) (string, error) { return k.staking.BondDenom(ctx) }
 
 // IsAllowListed reports whether an account may bond stake in HYBRID mode.
 func (k Keeper) IsAllowListed(ctx context.Context, addr sdk.AccAddress) (bool, error) {

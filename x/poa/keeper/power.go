@@ -13,19 +13,17 @@ import (
 )
 
 // ApplyPendingChanges moves validators toward their power targets, oldest
-// change first, changing at most max_power_change_bps of the last total
-// power in this block. It runs in EndBlock before x/staking's, so the changes
-// reach CometBFT in this block's validator updates.
+// change first. In one block x/poa changes at most max_power_change_bps of
+// the last total power, up and down together, and its raises also fit in
+// what this block's bonding left of the power-increase budget (budget.go).
+// It runs in EndBlock before x/staking's, so the changes reach CometBFT in
+// this block's validator updates, and it then clears the block's charges.
 func (k Keeper) ApplyPendingChanges(ctx context.Context) error {
-	params, err := k.Params.Get(ctx)
+	b, err := k.powerBudget(ctx)
 	if err != nil {
 		return err
 	}
-	total, err := k.staking.GetLastTotalPower(ctx)
-	if err != nil {
-		return err
-	}
-	budget := total.MulRaw(int64(params.MaxPowerChangeBps)).QuoRaw(10_000).Int64()
+	limits := stepLimits{change: b.budget, raise: b.left()}
 
 	var changes []types.PendingChange
 	if err := k.Pending.Walk(ctx, nil, func(_ uint64, c types.PendingChange) (bool, error) {
@@ -36,41 +34,55 @@ func (k Keeper) ApplyPendingChanges(ctx context.Context) error {
 	}
 
 	for _, change := range changes {
-		used, err := k.applyChange(ctx, change, budget)
+		moved, raised, err := k.applyChange(ctx, change, limits)
 		if err != nil {
 			return err
 		}
-		budget -= used
-		if budget <= 0 {
+		limits.change -= moved
+		if raised {
+			limits.raise -= moved
+		}
+		if limits.change <= 0 {
 			break
 		}
 	}
-	return nil
+	return k.clearPowerIncreases(ctx)
 }
 
-// applyChange moves one validator at most budget power toward its target and
-// returns the power it changed.
-func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, budget int64) (int64, error) {
+// stepLimits is what is left of a block's caps while x/poa applies changes.
+type stepLimits struct {
+	change int64 // any change, up or down: x/poa's own per-block cap
+	raise  int64 // raises only: the power-increase budget bonding left
+}
+
+// applyChange moves one validator toward its target, within limits, and
+// returns the power it changed and whether that was a raise.
+func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, limits stepLimits) (int64, bool, error) {
 	valAddr, err := k.staking.ValidatorAddressCodec().StringToBytes(change.ValidatorAddress)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	validator, err := k.staking.GetValidator(ctx, valAddr)
 	if errors.Is(err, stakingtypes.ErrNoValidatorFound) {
 		// The validator is gone (fully unbonded and deleted): nothing left to change.
-		return 0, k.dropChange(ctx, change)
+		return 0, false, k.dropChange(ctx, change)
 	} else if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 
 	reduction := k.staking.PowerReduction(ctx)
 	current := k.staking.TokensToConsensusPower(ctx, validator.Tokens)
-	if validator.Jailed && change.TargetPower > current {
+	raise := change.TargetPower > current
+	if validator.Jailed && raise {
 		// x/slashing jailed it (x/evidence maybe tombstoned it) after the
 		// change was queued: stake minted into it could not sign. The
 		// authority sets the power again once it is unjailed, or re-adds it.
 		k.Logger(ctx).Info("dropping a power raise for a jailed validator", "validator", change.ValidatorAddress, "target", change.TargetPower)
-		return 0, k.dropChange(ctx, change)
+		return 0, false, k.dropChange(ctx, change)
+	}
+	budget := limits.change
+	if raise {
+		budget = min(budget, limits.raise)
 	}
 	step := min(abs(change.TargetPower-current), budget)
 	// A removal that fits in the budget takes every delegation whole: a
@@ -80,13 +92,13 @@ func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, bud
 	removeAll := change.TargetPower == 0 && current <= budget
 	if step > 0 || removeAll {
 		amount := reduction.MulRaw(step)
-		if change.TargetPower > current {
+		if raise {
 			err = k.addStake(ctx, validator, amount)
 		} else {
 			err = k.removeStake(ctx, validator, amount, removeAll)
 		}
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
 
@@ -96,22 +108,22 @@ func (k Keeper) applyChange(ctx context.Context, change types.PendingChange, bud
 	} else if errors.Is(err, stakingtypes.ErrNoValidatorFound) {
 		after = 0
 	} else {
-		return 0, err
+		return 0, false, err
 	}
 	done := after == change.TargetPower
 	if done {
 		if err := k.dropChange(ctx, change); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
 	if after != current || done {
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPowerChangeApplied{
 			ValidatorAddress: change.ValidatorAddress, FromPower: current, ToPower: after, Done: done,
 		}); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
-	return abs(after - current), nil
+	return abs(after - current), raise, nil
 }
 
 // addStake mints amount and delegates it from x/poa's module account.

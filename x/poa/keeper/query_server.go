@@ -40,8 +40,9 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 }
 
 // Validators lists the bonded validators by power, then validators that
-// hold x/poa stake or have a pending change without being bonded, then the
-// other jailed validators x/staking holds, a page at a time. The list comes from x/staking and x/poa together, not from one
+// hold x/poa stake or have a pending change without being bonded, then
+// every other validator x/staking holds (jailed, unbonding, unbonded), a
+// page at a time. The list comes from x/staking and x/poa together, not from one
 // collection, so a page's next_key is the position of the next validator in
 // it (8 bytes, big-endian), which a client passes back as it is.
 func (q queryServer) Validators(ctx context.Context, req *types.QueryValidatorsRequest) (*types.QueryValidatorsResponse, error) {
@@ -135,16 +136,16 @@ func (q queryServer) listValidators(ctx context.Context) ([]stakingtypes.Validat
 		}
 		add(v)
 	}
-	// Jailed validators x/staking still holds, in operator order: out of
-	// the set, but the authority has to see them to remove or re-add them.
+	// Every other validator x/staking still holds, in operator order:
+	// jailed ones, removed ones still unbonding, candidates outside the set.
+	// They sign nothing, but the authority has to see them to remove or
+	// re-add them, and an operator to see where its validator stands.
 	all, err := q.staking.GetAllValidators(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range all {
-		if v.Jailed {
-			add(v)
-		}
+		add(v)
 	}
 	return out, nil
 }

@@ -6,7 +6,7 @@ import errorsmod "cosmossdk.io/errors"
 var (
 	ErrUnauthorized          = errorsmod.Register(ModuleName, 2, "signer is not the x/poa authority")
 	ErrModeDisallows         = errorsmod.Register(ModuleName, 3, "not allowed in the current consensus mode")
-	ErrNotAllowListed        = errorsmod.Register(ModuleName, 4, "operator is not on the allow-list")
+	ErrNotAllowListed        = errorsmod.Register(ModuleName, 4, "account is not on the allow-list")
 	ErrInvalidPower          = errorsmod.Register(ModuleName, 5, "invalid validator power")
 	ErrUnknownValidator      = errorsmod.Register(ModuleName, 6, "unknown validator")
 	ErrValidatorExists       = errorsmod.Register(ModuleName, 7, "validator already exists")
@@ -19,4 +19,5 @@ var (
 	ErrInvalidMoniker        = errorsmod.Register(ModuleName, 14, "invalid validator moniker")
 	ErrTombstonedKey         = errorsmod.Register(ModuleName, 15, "consensus public key is tombstoned")
 	ErrValidatorJailed       = errorsmod.Register(ModuleName, 16, "validator is jailed")
+	ErrPowerBudgetExceeded   = errorsmod.Register(ModuleName, 17, "over this block's power-increase budget")
 )

@@ -24,4 +24,5 @@ var (
 	PendingPrefix        = collections.NewPrefix(2)
 	PendingByValidPrefix = collections.NewPrefix(3)
 	NextSequenceKey      = collections.NewPrefix(4)
+	PowerIncreasePrefix  = collections.NewPrefix(5)
 )
