@@ -143,7 +143,6 @@ func NewAppKeepers(appCodec codec.Codec, legacyAmino *codec.LegacyAmino, bApp *b
 		slashingStaking, authority)
 	k.FeeGrantKeeper = feegrantkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[feegrant.StoreKey]), k.AccountKeeper)
 
-
 	k.AuthzKeeper = authzkeeper.NewKeeper(runtime.NewKVStoreService(keys[authzkeeper.StoreKey]), appCodec,
 		bApp.MsgServiceRouter(), k.AccountKeeper).SetBankKeeper(k.BankKeeper)
 
