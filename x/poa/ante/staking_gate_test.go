@@ -2,6 +2,7 @@ package ante_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	protov2 "google.golang.org/protobuf/proto"
@@ -103,5 +104,70 @@ func TestStakingGateAllowsGenesisAndBoundsNesting(t *testing.T) {
 	}
 	if _, err := gate.AnteHandle(c.Context(), msgTx{msg}, false, next); !errors.Is(err, sdkerrors.ErrInvalidRequest) {
 		t.Fatalf("MsgExec nested 10 deep: %v, want ErrInvalidRequest", err)
+	}
+}
+
+// The refusal names who is refused: a delegator is not an operator.
+func TestStakingGateNamesDelegatorsAndOperators(t *testing.T) {
+	c := apptesting.New(t, apptesting.Options{Poa: types.Params{Mode: types.ModeHybrid, MaxPowerChangeBps: 3000}})
+	gate := ante.NewStakingGate(c.App.PoaKeeper)
+	next := func(ctx sdk.Context, _ sdk.Tx, _ bool) (sdk.Context, error) { return ctx, nil }
+	stranger := account("stranger")
+	coin := sdk.NewInt64Coin("uait", 1)
+	for _, tc := range []struct {
+		msg  sdk.Msg
+		want string
+	}{
+		{stakingtypes.NewMsgDelegate(stranger.String(), c.Validators[0].ValAddr.String(), coin), "delegator " + stranger.String() + " may not delegate"},
+		{stakingtypes.NewMsgDelegate(stranger.String(), sdk.ValAddress(stranger).String(), coin), "operator " + stranger.String() + " may not delegate"},
+		{&stakingtypes.MsgCreateValidator{ValidatorAddress: sdk.ValAddress(stranger).String(), Value: coin}, "operator " + stranger.String() + " may not create a validator"},
+	} {
+		_, err := gate.AnteHandle(c.Context(), msgTx{tc.msg}, false, next)
+		if !errors.Is(err, types.ErrNotAllowListed) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "account is not on the allow-list") {
+			t.Fatalf("got %v, want ErrNotAllowListed saying %q", err, tc.want)
+		}
+	}
+}
+
+// In every mode, bonding that cannot fit in what is left of the block's
+// power-increase budget (three validators of 100 power, 3000 bps: 90) is
+// refused before the fee, counted over all of a transaction's messages and
+// inside MsgExec.
+func TestStakingGateRefusesBondingOverTheBudget(t *testing.T) {
+	power := func(p int64) sdk.Coin { return sdk.NewCoin("uait", sdk.DefaultPowerReduction.MulRaw(p)) }
+	for _, mode := range []types.Mode{types.ModeHybrid, types.ModePoS} {
+		c := apptesting.New(t, apptesting.Options{Poa: types.Params{Mode: mode, MaxPowerChangeBps: 3000}})
+		ctx := c.Context()
+		op := c.Validators[0].Operator
+		if err := c.App.PoaKeeper.AllowList.Set(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+		gate := ante.NewStakingGate(c.App.PoaKeeper)
+		next := func(ctx sdk.Context, _ sdk.Tx, _ bool) (sdk.Context, error) { return ctx, nil }
+		val := c.Validators[1].ValAddr.String()
+		delegate := func(c sdk.Coin) sdk.Msg { return stakingtypes.NewMsgDelegate(op.String(), val, c) }
+		exec := authz.NewMsgExec(op, []sdk.Msg{delegate(power(50)), delegate(power(41))})
+		cases := []struct {
+			name string
+			msgs []sdk.Msg
+			want string // "" allowed
+		}{
+			{"the whole budget", []sdk.Msg{delegate(power(90))}, ""},
+			{"90.9 AIT adds at least 90", []sdk.Msg{delegate(sdk.NewInt64Coin("uait", 90_900_000))}, ""},
+			{"one power over", []sdk.Msg{delegate(power(91))}, "at least 91 power"},
+			{"2x the total", []sdk.Msg{delegate(power(600))}, "90 power (90000000uait) is left"},
+			{"two messages together", []sdk.Msg{delegate(power(45)), delegate(power(46))}, "2 bonding messages"},
+			{"inside MsgExec", []sdk.Msg{&exec}, "2 bonding messages"},
+			{"another denom is not stake", []sdk.Msg{delegate(sdk.NewInt64Coin("ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2", 1_000_000_000))}, ""},
+		}
+		for _, tc := range cases {
+			_, err := gate.AnteHandle(ctx, msgTx(tc.msgs), false, next)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("%s/%s: refused: %v", mode, tc.name, err)
+			case tc.want != "" && (!errors.Is(err, types.ErrPowerBudgetExceeded) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("%s/%s: got %v, want ErrPowerBudgetExceeded saying %q", mode, tc.name, err, tc.want)
+			}
+		}
 	}
 }

@@ -175,6 +175,21 @@ func TestRemovedValidatorLeavesStaking(t *testing.T) {
 	if dels, _ := c.App.StakingKeeper.GetValidatorDelegations(ctx, sdk.ValAddress(op)); len(dels) != 0 {
 		t.Fatalf("removed validator keeps delegations %v", dels)
 	}
+	// Unbonding (and jailed: its self-bond is gone), it is still listed,
+	// with no power and no target.
+	listed, err := keeper.NewQueryServerImpl(c.App.PoaKeeper).Validators(ctx, &types.QueryValidatorsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row *types.ValidatorPower
+	for i := range listed.Validators {
+		if listed.Validators[i].ValidatorAddress == sdk.ValAddress(op).String() {
+			row = &listed.Validators[i]
+		}
+	}
+	if row == nil || row.Power != 0 || row.TargetPower != 0 || row.Bonded || row.Managed {
+		t.Fatalf("q poa validators while the removed validator unbonds: %+v", row)
+	}
 	ctx = pastUnbonding(t, c, ctx)
 	if _, err := c.App.StakingKeeper.GetValidator(ctx, sdk.ValAddress(op)); !errors.Is(err, stakingtypes.ErrNoValidatorFound) {
 		t.Fatalf("x/staking still holds the removed validator: %v", err)

@@ -7,8 +7,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cosmos/cosmos-sdk/types/query"
+	sdkmath "cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	"github.com/aitbc/chain/app/apptesting"
 	"github.com/aitbc/chain/x/poa/keeper"
 	"github.com/aitbc/chain/x/poa/types"
 )
@@ -107,5 +113,34 @@ func TestValidatorsAndPendingChangesArePaged(t *testing.T) {
 	}
 	if _, err := q.Validators(ctx, nil); err != nil {
 		t.Fatalf("nil request: %v", err)
+	}
+}
+
+// A candidate outside the set (here a self-bond below one power, which
+// CometBFT cannot be given), neither jailed nor staked by x/poa, is listed
+// too: every validator x/staking holds is.
+func TestValidatorsListsCandidatesOutsideTheSet(t *testing.T) {
+	c := apptesting.New(t, apptesting.Options{Poa: types.Params{Mode: types.ModePoS, MaxPowerChangeBps: 3000}})
+	ctx := c.Context()
+	op := c.Accounts[0].Addr
+	create, err := stakingtypes.NewMsgCreateValidator(sdk.ValAddress(op).String(), newConsKey("candidate"), sdk.NewInt64Coin("uait", 500_000),
+		stakingtypes.NewDescription("candidate", "", "", "", ""), stakingtypes.NewCommissionRates(sdkmath.LegacyZeroDec(), sdkmath.LegacyOneDec(), sdkmath.LegacyZeroDec()), sdkmath.OneInt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stakingkeeper.NewMsgServerImpl(c.App.StakingKeeper).CreateValidator(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	ctx, _ = c.EndBlock(ctx)
+	res, err := keeper.NewQueryServerImpl(c.App.PoaKeeper).Validators(ctx, &types.QueryValidatorsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Validators); n != 4 {
+		t.Fatalf("%d validators listed, want 4: %v", n, res.Validators)
+	}
+	last := res.Validators[3]
+	if last.ValidatorAddress != sdk.ValAddress(op).String() || last.Bonded || last.Jailed || last.Power != 0 {
+		t.Fatalf("the candidate is listed as %+v", last)
 	}
 }
