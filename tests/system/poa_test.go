@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	_ "github.com/aitbc/chain/app" // ait address prefixes
+	lnet "github.com/aitbc/chain/networks/localnet"
 )
 
 // poaTx sends an `aitbcd tx` from a key in node i's keyring and returns
@@ -151,40 +153,7 @@ func TestPoaGovernanceSwitchToPoS(t *testing.T) {
 		t.Fatalf("create-validator before the switch: code %d: %s, want refused in POA mode", res.Code, res.RawLog)
 	}
 
-	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	proposal := filepath.Join(t.TempDir(), "proposal.json")
-	body := `{"messages":[{"@type":"/aitbc.poa.v1.MsgUpdateParams","authority":"` + gov + `",` +
-		`"params":{"mode":"MODE_POS","max_power_change_bps":3000}}],` +
-		`"deposit":"10000000uait","title":"Open staking","summary":"Switch x/poa to POS mode."}`
-	if err := os.WriteFile(proposal, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln.mustPoaTx(0, "operator", "gov", "submit-proposal", proposal)
-	for i := 0; i < 4; i++ {
-		ln.mustPoaTx(i, "operator", "gov", "vote", "1", "yes")
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		var p struct {
-			Proposal struct {
-				Status       string `json:"status"`
-				FailedReason string `json:"failed_reason"`
-			} `json:"proposal"`
-		}
-		if err := json.Unmarshal([]byte(ln.nodes[0].mustCLI("query", "gov", "proposal", "1", "--output", "json")), &p); err != nil {
-			t.Fatal(err)
-		}
-		if p.Proposal.Status == "PROPOSAL_STATUS_PASSED" {
-			break
-		}
-		if p.Proposal.Status != "PROPOSAL_STATUS_VOTING_PERIOD" || time.Now().After(deadline) {
-			t.Fatalf("proposal %s %s", p.Proposal.Status, p.Proposal.FailedReason)
-		}
-		time.Sleep(time.Second)
-	}
-	if out := ln.nodes[0].mustCLI("query", "poa", "params"); !strings.Contains(out, "MODE_POS") {
-		t.Fatalf("after the proposal passed x/poa params are\n%s", out)
-	}
+	ln.switchMode("MODE_POS", 1)
 
 	ln.mustPoaTx(candidate, "operator", "staking", "create-validator", validatorJSON)
 	power := ln.waitForValidator(candidate, 0, true, time.Minute)
@@ -196,6 +165,50 @@ func TestPoaGovernanceSwitchToPoS(t *testing.T) {
 	}
 	ln.checkBlockGaps()
 	ln.checkNoFork(h + 3)
+}
+
+// switchMode passes governance proposal number id, which sets x/poa's mode
+// (and a 3000 bps cap): the "operator" key of node 0 submits it, every
+// validator's operator votes yes, and it waits until the params show the mode.
+func (ln *localnet) switchMode(mode string, id int) {
+	t := ln.t
+	t.Helper()
+	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
+	proposal := filepath.Join(t.TempDir(), "proposal.json")
+	body := `{"messages":[{"@type":"/aitbc.poa.v1.MsgUpdateParams","authority":"` + gov + `",` +
+		`"params":{"mode":"` + mode + `","max_power_change_bps":3000}}],` +
+		`"deposit":"10000000uait","title":"Change the consensus mode","summary":"Switch x/poa to ` + mode + `."}`
+	if err := os.WriteFile(proposal, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln.mustPoaTx(0, "operator", "gov", "submit-proposal", proposal)
+	for i, mn := range ln.net.Nodes {
+		if mn.Role == lnet.RoleValidator {
+			ln.mustPoaTx(i, "operator", "gov", "vote", strconv.Itoa(id), "yes")
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var p struct {
+			Proposal struct {
+				Status       string `json:"status"`
+				FailedReason string `json:"failed_reason"`
+			} `json:"proposal"`
+		}
+		if err := json.Unmarshal([]byte(ln.nodes[0].mustCLI("query", "gov", "proposal", strconv.Itoa(id), "--output", "json")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Proposal.Status == "PROPOSAL_STATUS_PASSED" {
+			break
+		}
+		if p.Proposal.Status != "PROPOSAL_STATUS_VOTING_PERIOD" || time.Now().After(deadline) {
+			t.Fatalf("proposal %d: %s %s", id, p.Proposal.Status, p.Proposal.FailedReason)
+		}
+		time.Sleep(time.Second)
+	}
+	if out := ln.nodes[0].mustCLI("query", "poa", "params"); !strings.Contains(out, mode) {
+		t.Fatalf("after proposal %d passed x/poa params are\n%s", id, out)
+	}
 }
 
 // validatorOperator is the aitvaloper address of a key in node n's keyring.
