@@ -26,7 +26,7 @@ LOCALNET_HOME ?= $(HOME)/.aitbcd-localnet
 LOCALNET_FLAGS = $(if $(VALIDATORS),--validators $(VALIDATORS)) $(if $(FULL_NODES),--full-nodes $(FULL_NODES)) \
                  $(if $(COSMOVISOR),--cosmovisor --cosmovisor-bin $(shell scripts/tool.sh cosmovisor))
 
-.PHONY: all build install cosmovisor devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-unit test-system clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
+.PHONY: all build install cosmovisor devnet devnet-reset localnet localnet-status localnet-stop localnet-reset bench bench-compute bench-facade bench-indexer lint proto-gen proto-check proto-vendor test test-monitoring test-unit test-system monitor clean bench-speedtest bench-load bench-load-devnet bench-load-localnet bench-load-job bench-load-validator
 
 all: build
 
@@ -81,7 +81,22 @@ proto-check:
 proto-vendor:
 	scripts/proto-vendor.sh
 
-test: lint proto-check test-unit test-system
+test: lint proto-check test-monitoring test-unit test-system
+
+## test-monitoring: promtool checks the alert rules and runs their unit tests (networks/monitoring).
+test-monitoring:
+	networks/monitoring/test.sh
+
+## monitor: Debian's Prometheus (scripts/ci-deps.sh) scraping every node of the running localnet
+## (LOCALNET_HOME), with the alert rules, on 127.0.0.1:$(MONITOR_PORT); Ctrl-C stops it.
+MONITOR_PORT ?= 9099
+MONITOR_DIR  ?= $(LOCALNET_HOME)/monitoring
+monitor:
+	mkdir -p $(MONITOR_DIR)
+	go run ./networks/monitoring/promconfig --localnet $(LOCALNET_HOME) --out $(MONITOR_DIR)/prometheus.yml \
+		--rules '$(abspath networks/monitoring/rules)/*.yml'
+	prometheus --config.file=$(MONITOR_DIR)/prometheus.yml --storage.tsdb.path=$(MONITOR_DIR)/data \
+		--web.listen-address=127.0.0.1:$(MONITOR_PORT)
 
 test-unit:
 	go test $(GO_TAGS) -count=1 -timeout 15m $(GO_PACKAGES)
