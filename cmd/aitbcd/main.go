@@ -2,7 +2,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
@@ -13,7 +12,7 @@ import (
 
 func main() {
 	if err := svrcmd.Execute(cmd.NewRootCmd(), cmd.EnvPrefix, app.DefaultNodeHome); err != nil {
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		cmd.PrintExitError(os.Stderr, os.Args[1:], os.Getenv, err)
 		os.Exit(1)
 	}
 }

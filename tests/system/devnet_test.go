@@ -116,6 +116,8 @@ func TestSeedEnvironmentValidation(t *testing.T) {
 		{"BLOCK_TIME=-1s", "BLOCK_TIME", []string{"start", "--home", home}},
 		{"LOG_LEVEL=loud", "LOG_LEVEL", []string{"start", "--home", home}},
 		{"LOG_LEVEL=loud", "LOG_LEVEL", []string{"devnet", "--home", home}},
+		{"LOG_FORMAT=yaml", "LOG_FORMAT", []string{"start", "--home", home}},
+		{"LOG_FORMAT=JSON", "LOG_FORMAT", []string{"devnet", "--home", home, "--no-start"}},
 		{"RPC_PORT=http", "RPC_PORT", []string{"start", "--home", home}},
 		{"WS_PORT=0", "WS_PORT", []string{"start", "--home", home}},
 		{"METRICS_PORT=70000", "METRICS_PORT", []string{"start", "--home", home}},

@@ -2,14 +2,17 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
 
 	"github.com/aitbc/chain/app"
@@ -60,20 +63,37 @@ Arguments after -- go to 'aitbcd start', e.g. -- --rpc.laddr tcp://127.0.0.1:366
 			reset, _ := cmd.Flags().GetBool(flagReset)
 			noStart, _ := cmd.Flags().GetBool(flagNoStart)
 
+			// --log_format json given to devnet goes on to the node;
+			// LOG_FORMAT reaches it through the environment.
+			jsonLogs := seed.LogFormat == LogFormatJSON
+			if f := cmd.Flags().Lookup(flags.FlagLogFormat); f != nil && f.Changed {
+				jsonLogs = f.Value.String() == LogFormatJSON
+				startArgs = append([]string{"--" + flags.FlagLogFormat, f.Value.String()}, startArgs...)
+			}
+
 			out := cmd.OutOrStdout()
 			if reset {
 				if err := os.RemoveAll(home); err != nil {
 					return fmt.Errorf("reset: removing %s: %w", home, err)
 				}
-				fmt.Fprintf(out, "devnet: removed %s\n", home)
+				if jsonLogs {
+					line, _ := json.Marshal(map[string]string{"level": "info", "module": "devnet", "home": home, "message": "devnet removed"})
+					fmt.Fprintf(out, "%s\n", line)
+				} else {
+					fmt.Fprintf(out, "devnet: removed %s\n", home)
+				}
 			}
 			created, err := PrepareDevnet(home, seed.ConsensusMode)
 			if err != nil {
 				return err
 			}
-			printDevnetBanner(out, home, created)
-			if noStart {
-				return nil
+			if jsonLogs {
+				err = printDevnetBannerJSON(out, home, created)
+			} else {
+				printDevnetBanner(out, home, created)
+			}
+			if err != nil || noStart {
+				return err
 			}
 			return runAitbcd(home, nil, cmd.OutOrStdout(), append([]string{"start", "--home", home}, startArgs...)...)
 		},
@@ -107,6 +127,39 @@ func runAitbcd(home string, stdin io.Reader, stdout io.Writer, args ...string) e
 		return err
 	}
 	return nil
+}
+
+// printDevnetBannerJSON is the banner as one log line, so that with JSON
+// logs every line of a devnet's output parses.
+func printDevnetBannerJSON(out io.Writer, home string, created bool) error {
+	state := "resuming"
+	if created {
+		state = "created"
+	}
+	accounts := map[string]string{}
+	for _, acc := range DevnetAccounts {
+		accounts[acc.Name] = acc.Balance.String() + "uait"
+	}
+	line, err := json.Marshal(struct {
+		Level    string            `json:"level"`
+		Module   string            `json:"module"`
+		ChainID  string            `json:"chain_id"`
+		State    string            `json:"state"`
+		Home     string            `json:"home"`
+		RPC      string            `json:"cometbft_rpc"`
+		REST     string            `json:"cosmos_rest"`
+		GRPC     string            `json:"cosmos_grpc"`
+		Accounts map[string]string `json:"accounts"`
+		Keyring  string            `json:"keyring_backend"`
+		Time     string            `json:"time"`
+		Message  string            `json:"message"`
+	}{"info", "devnet", DevnetChainID, state, home, "http://127.0.0.1:26657", "http://127.0.0.1:1317", "127.0.0.1:9091",
+		accounts, "test", time.Now().UTC().Format(time.RFC3339), "AITBC devnet " + state + " (INSECURE mnemonics, see README)"})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "%s\n", line)
+	return err
 }
 
 func printDevnetBanner(out io.Writer, home string, created bool) {

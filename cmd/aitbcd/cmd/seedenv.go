@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -29,6 +31,7 @@ import (
 const (
 	EnvBlockTime     = "BLOCK_TIME"
 	EnvLogLevel      = "LOG_LEVEL"
+	EnvLogFormat     = "LOG_FORMAT" // json or plain: --log_format
 	EnvConsensusMode = localnet.EnvConsensusMode
 	EnvRPCHost       = "RPC_HOST"              // host of the facade's REST and WebSocket listeners
 	EnvRPCPort       = localnet.EnvRPCPort     // facade REST port (9080)
@@ -44,6 +47,7 @@ const MaxBlockTime = time.Minute
 type SeedEnv struct {
 	BlockTime time.Duration // 0 when BLOCK_TIME is unset
 	LogLevel  string        // "" when LOG_LEVEL is unset
+	LogFormat string        // "json", "plain", or "" when LOG_FORMAT is unset
 	// ConsensusMode is the x/poa mode a new chain (devnet, localnet) starts
 	// in; poa when CONSENSUS_MODE is unset. A running chain changes mode only
 	// by governance.
@@ -78,6 +82,12 @@ func LoadSeedEnv(getenv func(string) string) (SeedEnv, error) {
 			return SeedEnv{}, fmt.Errorf("invalid %s=%q: %w", EnvLogLevel, raw, err)
 		}
 		env.LogLevel = raw
+	}
+	if raw := strings.TrimSpace(getenv(EnvLogFormat)); raw != "" {
+		if raw != LogFormatJSON && raw != LogFormatPlain {
+			return SeedEnv{}, fmt.Errorf("invalid %s=%q: want %s (one JSON object a line) or %s", EnvLogFormat, raw, LogFormatJSON, LogFormatPlain)
+		}
+		env.LogFormat = raw
 	}
 	mode, _, err := localnet.ConsensusModeFromEnv(getenv)
 	if err != nil {
@@ -176,21 +186,32 @@ func ValidateLogLevel(raw string) error {
 	return nil
 }
 
-// applyToFlags feeds LOG_LEVEL to --log_level unless the flag or
-// AITBCD_LOG_LEVEL was given, and records which flags the command line
-// gave. It runs before the logger is built and before the SDK reads
+// The values --log_format (and LOG_FORMAT) accept.
+const (
+	LogFormatJSON  = flags.OutputFormatJSON
+	LogFormatPlain = "plain"
+)
+
+// applyToFlags feeds LOG_LEVEL to --log_level and LOG_FORMAT to
+// --log_format, each unless its flag or AITBCD_ variable was given, and
+// records which flags the command line gave. It runs before the logger is built and before the SDK reads
 // config.toml and app.toml (server.InterceptConfigsPreRunHandler).
 func (e *SeedEnv) applyToFlags(cmd *cobra.Command) error {
 	e.givenFlags = map[string]bool{}
 	cmd.Flags().Visit(func(f *pflag.Flag) { e.givenFlags[f.Name] = true })
-	if e.LogLevel == "" {
-		return nil
+	for _, v := range []struct{ flag, value string }{{flags.FlagLogLevel, e.LogLevel}, {flags.FlagLogFormat, e.LogFormat}} {
+		if v.value == "" {
+			continue
+		}
+		f := cmd.Flags().Lookup(v.flag)
+		if f == nil || f.Changed || lookupPrefixed(v.flag) {
+			continue
+		}
+		if err := cmd.Flags().Set(v.flag, v.value); err != nil {
+			return err
+		}
 	}
-	f := cmd.Flags().Lookup(flags.FlagLogLevel)
-	if f == nil || f.Changed || lookupPrefixed(flags.FlagLogLevel) {
-		return nil
-	}
-	return cmd.Flags().Set(flags.FlagLogLevel, e.LogLevel)
+	return nil
 }
 
 // applyToServer sets CometBFT's commit timeout, the pause between blocks, from
@@ -255,4 +276,25 @@ func lookupPrefixed(key string) bool {
 	name := EnvPrefix + "_" + strings.ToUpper(envKeyReplacer.Replace(key))
 	_, ok := os.LookupEnv(name)
 	return ok
+}
+
+// PrintExitError writes the error that ends the command: one JSON log line
+// when LOG_FORMAT=json or --log_format json asked for JSON logs (so a log
+// collector parses a failed start too), "Error: …" otherwise.
+func PrintExitError(w io.Writer, args []string, getenv func(string) string, err error) {
+	jsonLogs := strings.TrimSpace(getenv(EnvLogFormat)) == LogFormatJSON
+	for i, a := range args {
+		switch {
+		case a == "--"+flags.FlagLogFormat && i+1 < len(args):
+			jsonLogs = args[i+1] == LogFormatJSON
+		case strings.HasPrefix(a, "--"+flags.FlagLogFormat+"="):
+			jsonLogs = strings.TrimPrefix(a, "--"+flags.FlagLogFormat+"=") == LogFormatJSON
+		}
+	}
+	if !jsonLogs {
+		fmt.Fprintln(w, "Error:", err)
+		return
+	}
+	line, _ := json.Marshal(map[string]string{"level": "error", "module": "aitbcd", "message": err.Error()})
+	fmt.Fprintf(w, "%s\n", line)
 }

@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +44,9 @@ func TestLoadSeedEnv(t *testing.T) {
 		{name: "unknown mode", env: map[string]string{"CONSENSUS_MODE": "dpos"}, errNames: "CONSENSUS_MODE"},
 		{name: "unknown level", env: map[string]string{"LOG_LEVEL": "loud"}, errNames: "LOG_LEVEL"},
 		{name: "bad filter", env: map[string]string{"LOG_LEVEL": "consensus:shout"}, errNames: "LOG_LEVEL"},
+		{name: "json logs", env: map[string]string{"LOG_FORMAT": "json"}},
+		{name: "plain logs", env: map[string]string{"LOG_FORMAT": "plain"}},
+		{name: "unknown log format", env: map[string]string{"LOG_FORMAT": "yaml"}, errNames: "LOG_FORMAT"},
 		{name: "sqlite database", env: map[string]string{"DATABASE_URL": "sqlite:///var/lib/aitbc/index.db"}},
 		{name: "postgres database", env: map[string]string{"DATABASE_URL": "postgresql://aitbc:pw@127.0.0.1:5432/aitbc"}},
 		{name: "relative sqlite path", env: map[string]string{"DATABASE_URL": "sqlite://blockchain.db"}, errNames: "DATABASE_URL"},
@@ -67,6 +73,39 @@ func TestLoadSeedEnv(t *testing.T) {
 				t.Fatalf("got %+v, want block time %s, log level %q, mode %s", got, c.blockTime, c.logLevel, wantMode)
 			}
 		})
+	}
+}
+
+// The error that ends a command is a JSON log line when JSON logs were asked for.
+func TestPrintExitError(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == EnvLogFormat {
+				return v
+			}
+			return ""
+		}
+	}
+	cases := []struct {
+		args []string
+		env  string
+		json bool
+	}{
+		{nil, "", false},
+		{nil, "json", true},
+		{[]string{"start", "--log_format", "json"}, "", true},
+		{[]string{"start", "--log_format=json"}, "plain", true},
+		{[]string{"start", "--log_format", "plain"}, "json", false},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		PrintExitError(&out, c.args, env(c.env), errors.New(`bad "home"`))
+		var line map[string]string
+		isJSON := json.Unmarshal(out.Bytes(), &line) == nil
+		if isJSON != c.json || (isJSON && (line["level"] != "error" || line["message"] != `bad "home"`)) ||
+			(!isJSON && out.String() != "Error: bad \"home\"\n") {
+			t.Errorf("args %v LOG_FORMAT=%q: %q", c.args, c.env, out.String())
+		}
 	}
 }
 
