@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"math/big"
-	"math/rand"
 	"strings"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/x/authz"
@@ -25,17 +23,7 @@ import (
 func signed(t *testing.T, c *apptesting.Chain, msgs ...sdk.Msg) []byte {
 	t.Helper()
 	acc := c.App.AccountKeeper.GetAccount(c.Context(), c.Accounts[0].Addr)
-	fee := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(5000)))
-	tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(1)), c.App.TxConfig(), msgs, fee, 10_000_000,
-		apptesting.ChainID, []uint64{acc.GetAccountNumber()}, []uint64{acc.GetSequence()}, c.Accounts[0].Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bz, err := c.App.TxConfig().TxEncoder()(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bz
+	return c.SignTx(c.Accounts[0], acc.GetSequence(), 10_000_000, msgs...)
 }
 
 // execNest wraps msg in depth MsgExecs whose grantee is the sender, which

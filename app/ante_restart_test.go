@@ -2,14 +2,8 @@ package app_test
 
 import (
 	"bytes"
-	"math/rand"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
-	sdkmath "cosmossdk.io/math"
-
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
@@ -27,26 +21,7 @@ func sendTx(t *testing.T, c *apptesting.Chain, seq, gas uint64) []byte {
 		t.Fatal("the test needs a sender whose account number is not 0 (0 is what genesis signs with)")
 	}
 	msg := banktypes.NewMsgSend(c.Accounts[0].Addr, c.Accounts[1].Addr, sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 1)))
-	fee := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(5000)))
-	tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(int64(seq))), c.App.TxConfig(), []sdk.Msg{msg}, fee,
-		gas, apptesting.ChainID, []uint64{acc.GetAccountNumber()}, []uint64{seq}, c.Accounts[0].Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bz, err := c.App.TxConfig().TxEncoder()(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bz
-}
-
-func checkTx(t *testing.T, c *apptesting.Chain, tx []byte) *abci.ResponseCheckTx {
-	t.Helper()
-	res, err := c.App.CheckTx(&abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return c.SignTx(c.Accounts[0], seq, gas, msg)
 }
 
 // After a restart, before any new block, CheckTx is at the next height, not
@@ -61,11 +36,11 @@ func TestCheckTxRightAfterRestart(t *testing.T) {
 		t.Fatalf("restarted app at height %d, want 2", h)
 	}
 
-	if res := checkTx(t, c, sendTx(t, c, 1, 200_000)); res.Code != 0 {
+	if res := c.CheckTx(sendTx(t, c, 1, 200_000)); res.Code != 0 {
 		t.Fatalf("CheckTx of a correctly signed tx after a restart: code %d: %s", res.Code, res.Log)
 	}
 	// Gas is metered as on any other block: a limit too low for the tx's size is refused.
-	if res := checkTx(t, c, sendTx(t, c, 1, 1_000)); res.Code != sdkerrors.ErrOutOfGas.ABCICode() {
+	if res := c.CheckTx(sendTx(t, c, 1, 1_000)); res.Code != sdkerrors.ErrOutOfGas.ABCICode() {
 		t.Fatalf("CheckTx with 1000 gas after a restart: code %d (%s), want out of gas (%d)",
 			res.Code, res.Log, sdkerrors.ErrOutOfGas.ABCICode())
 	}

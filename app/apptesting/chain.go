@@ -7,6 +7,7 @@ package apptesting
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"testing"
 	"time"
 
@@ -227,4 +228,32 @@ func (c *Chain) EndBlock(ctx sdk.Context) (sdk.Context, []abci.ValidatorUpdate) 
 	}
 	next := ctx.WithBlockHeight(ctx.BlockHeight() + 1).WithBlockTime(ctx.BlockTime().Add(time.Second))
 	return next.WithEventManager(sdk.NewEventManager()), res.ValidatorUpdates
+}
+
+// SignTx signs msgs by from at sequence seq (its real account number, a
+// 5000uait fee, the given gas) and encodes the transaction.
+func (c *Chain) SignTx(from Account, seq, gas uint64, msgs ...sdk.Msg) []byte {
+	c.T.Helper()
+	acc := c.App.AccountKeeper.GetAccount(c.Context(), from.Addr)
+	fee := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(5000)))
+	tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(int64(seq))), c.App.TxConfig(), msgs, fee, gas,
+		ChainID, []uint64{acc.GetAccountNumber()}, []uint64{seq}, from.Key)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	bz, err := c.App.TxConfig().TxEncoder()(tx)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	return bz
+}
+
+// CheckTx runs a new transaction through CheckTx.
+func (c *Chain) CheckTx(tx []byte) *abci.ResponseCheckTx {
+	c.T.Helper()
+	res, err := c.App.CheckTx(&abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	return res
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	sdkmath "cosmossdk.io/math"
 
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
@@ -37,21 +35,12 @@ func send(t *testing.T, c *apptesting.Chain, chainID string, from, to int, seq u
 	return bz
 }
 
-func checkTx(t *testing.T, c *apptesting.Chain, tx []byte) *abci.ResponseCheckTx {
-	t.Helper()
-	res, err := c.App.CheckTx(&abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 // A signature verified in CheckTx is not verified again in FinalizeBlock, and
 // the block's result is the same as without the cache.
 func TestVerifiedInCheckTxHitsInFinalizeBlock(t *testing.T) {
 	c := apptesting.New(t, apptesting.Options{})
 	tx := send(t, c, apptesting.ChainID, 0, 1, 0)
-	if res := checkTx(t, c, tx); res.Code != 0 {
+	if res := c.CheckTx(tx); res.Code != 0 {
 		t.Fatalf("CheckTx: code %d: %s", res.Code, res.Log)
 	}
 	hits0, misses0 := c.App.SigCache.Stats()
@@ -75,7 +64,7 @@ func TestBadSignaturesFailAndAreNotCached(t *testing.T) {
 	wrongChain := send(t, c, "another-chain-1", 0, 1, 0)
 
 	for name, tx := range map[string][]byte{"tampered signature": bad, "other chain id": wrongChain} {
-		res := checkTx(t, c, tx)
+		res := c.CheckTx(tx)
 		if res.Code != sdkerrors.ErrUnauthorized.ABCICode() || !strings.Contains(res.Log, "signature verification failed") {
 			t.Errorf("%s: CheckTx code %d (%s), want %d and a signature error", name, res.Code, res.Log, sdkerrors.ErrUnauthorized.ABCICode())
 		}
@@ -94,7 +83,7 @@ func TestBadSignaturesFailAndAreNotCached(t *testing.T) {
 func TestSequenceCheckedBeforeSignature(t *testing.T) {
 	c := apptesting.New(t, apptesting.Options{})
 	tx := send(t, c, apptesting.ChainID, 0, 1, 7)
-	if res := checkTx(t, c, tx); res.Code != sdkerrors.ErrWrongSequence.ABCICode() {
+	if res := c.CheckTx(tx); res.Code != sdkerrors.ErrWrongSequence.ABCICode() {
 		t.Fatalf("CheckTx code %d (%s), want %d", res.Code, res.Log, sdkerrors.ErrWrongSequence.ABCICode())
 	}
 }

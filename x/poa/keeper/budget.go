@@ -44,12 +44,14 @@ func (k Keeper) PowerBudget(ctx context.Context) (budget, used int64, err error)
 	return b.budget, b.used, err
 }
 
+// powerBudget reads the block's budget. With no set yet (genesis, where
+// x/staking's genesis runs before x/poa's params exist) it is all zero.
 func (k Keeper) powerBudget(ctx context.Context) (powerBudget, error) {
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return powerBudget{}, err
-	}
 	total, err := k.staking.GetLastTotalPower(ctx)
+	if err != nil || !total.IsPositive() {
+		return powerBudget{total: total}, err
+	}
+	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return powerBudget{}, err
 	}
@@ -73,12 +75,8 @@ func (k Keeper) powerBudget(ctx context.Context) (powerBudget, error) {
 // together once. A chain with no set yet (genesis, gentxs) is not charged:
 // the first set is formed, not changed.
 func (k Keeper) chargeIncrease(ctx context.Context, val sdk.ValAddress, what string) error {
-	// x/staking's genesis runs before x/poa's: look at the set before the params.
-	if total, err := k.staking.GetLastTotalPower(ctx); err != nil || !total.IsPositive() {
-		return err
-	}
 	b, err := k.powerBudget(ctx)
-	if err != nil {
+	if err != nil || !b.total.IsPositive() {
 		return err
 	}
 	validator, err := k.staking.GetValidator(ctx, val)

@@ -2,15 +2,11 @@ package keeper_test
 
 import (
 	"errors"
-	"math/rand"
 	"strings"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	sdkmath "cosmossdk.io/math"
 
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/x/authz"
 	slashingkeeper "github.com/cosmos/cosmos-sdk/x/slashing/keeper"
@@ -289,15 +285,15 @@ func TestBudgetInBlocks(t *testing.T) {
 	v0, v1 := c.Validators[0].ValAddr, c.Validators[1].ValAddr
 
 	res := c.NextBlock(
-		signedBy(t, c, a, 0, delegateMsg(a.Addr, v0, uaitCoin(600_000))),
-		signedBy(t, c, a, 1, delegateMsg(a.Addr, v1, powerCoin(61))),
+		c.SignTx(a, 0, 1_000_000, delegateMsg(a.Addr, v0, uaitCoin(600_000))),
+		c.SignTx(a, 1, 1_000_000, delegateMsg(a.Addr, v1, powerCoin(61))),
 		// Left: 29; the ante handler sees 29 AIT, the block adds 30 power.
-		signedBy(t, c, b, 0, delegateMsg(b.Addr, v0, uaitCoin(29_500_000))),
+		c.SignTx(b, 0, 1_000_000, delegateMsg(b.Addr, v0, uaitCoin(29_500_000))),
 		// The ante handler sees 61 power used and refuses 30 more before the fee.
-		signedBy(t, c, b, 1, delegateMsg(b.Addr, v1, powerCoin(30))),
+		c.SignTx(b, 1, 1_000_000, delegateMsg(b.Addr, v1, powerCoin(30))),
 		// Several messages in one transaction count together.
-		signedBy(t, c, b, 1, delegateMsg(b.Addr, v0, powerCoin(15)), delegateMsg(b.Addr, v1, powerCoin(15))),
-		signedBy(t, c, b, 1, delegateMsg(b.Addr, v1, powerCoin(29))),
+		c.SignTx(b, 1, 1_000_000, delegateMsg(b.Addr, v0, powerCoin(15)), delegateMsg(b.Addr, v1, powerCoin(15))),
+		c.SignTx(b, 1, 1_000_000, delegateMsg(b.Addr, v1, powerCoin(29))),
 	)
 	codes := make([]uint32, len(res.TxResults))
 	for i, r := range res.TxResults {
@@ -325,33 +321,8 @@ func TestBudgetInBlocks(t *testing.T) {
 	}
 
 	// In CheckTx: 2× the total power in one delegation.
-	check := checkTx(t, c, signedBy(t, c, a, 2, delegateMsg(a.Addr, v0, powerCoin(2*390))))
+	check := c.CheckTx(c.SignTx(a, 2, 1_000_000, delegateMsg(a.Addr, v0, powerCoin(2*390))))
 	if check.Code != budgetCode || !strings.Contains(check.Log, "at least 780 power") || !strings.Contains(check.Log, "117 power (117000000uait) is left") {
 		t.Fatalf("CheckTx: code %d %s", check.Code, check.Log)
 	}
-}
-
-func signedBy(t *testing.T, c *apptesting.Chain, from apptesting.Account, seq uint64, msgs ...sdk.Msg) []byte {
-	t.Helper()
-	acc := c.App.AccountKeeper.GetAccount(c.Context(), from.Addr)
-	fee := sdk.NewCoins(uaitCoin(5000))
-	tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(int64(seq))), c.App.TxConfig(), msgs, fee, 1_000_000,
-		apptesting.ChainID, []uint64{acc.GetAccountNumber()}, []uint64{seq}, from.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bz, err := c.App.TxConfig().TxEncoder()(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bz
-}
-
-func checkTx(t *testing.T, c *apptesting.Chain, tx []byte) *abci.ResponseCheckTx {
-	t.Helper()
-	res, err := c.App.CheckTx(&abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
